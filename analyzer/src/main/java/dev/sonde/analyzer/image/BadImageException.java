@@ -9,17 +9,23 @@ import java.nio.file.Path;
 public final class BadImageException extends IOException {
     private final Path file;
     private final long offset;
+    private final String problem;
 
     public BadImageException(Path file, long offset, String problem) {
-        super(String.format("%s: at offset 0x%x (%d): %s", file, offset, offset, problem));
+        super(offset < 0 ? file + ": " + problem
+                : String.format("%s: at offset 0x%x (%d): %s", file, offset, offset, problem));
         this.file = file;
         this.offset = offset;
+        this.problem = problem;
     }
 
     public BadImageException(Path file, String problem) {
-        super(file + ": " + problem);
-        this.file = file;
-        this.offset = -1;
+        this(file, -1, problem);
+    }
+
+    /** What was wrong, without the file and offset. */
+    public String problem() {
+        return problem;
     }
 
     public Path file() {

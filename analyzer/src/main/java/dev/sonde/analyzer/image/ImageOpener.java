@@ -3,6 +3,9 @@ package dev.sonde.analyzer.image;
 import dev.sonde.analyzer.image.compressed.Compression;
 import dev.sonde.analyzer.image.compressed.DecompressedCache;
 import dev.sonde.analyzer.image.elf.ElfCoreProbe;
+import dev.sonde.analyzer.image.kdump.KdumpProbe;
+import dev.sonde.analyzer.image.lime.LimeProbe;
+import dev.sonde.analyzer.image.savefile.SaveImageProbe;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -27,7 +30,20 @@ public final class ImageOpener {
 
     /** The probes Sonde knows, in their fixed order. */
     public static ImageOpener standard() {
-        return new ImageOpener(List.of(new ElfCoreProbe()), DecompressedCache.defaultCache());
+        return new ImageOpener(standardProbes(new SaveImageProbe()), DecompressedCache.defaultCache());
+    }
+
+    /**
+     * The standard probes, with decompressed copies kept in {@code cacheDirectory} and limited to {@code maxBytes}
+     * each instead of the default cache (tests, fuzzing).
+     */
+    public static ImageOpener standard(Path cacheDirectory, long maxBytes) {
+        return new ImageOpener(standardProbes(new SaveImageProbe(cacheDirectory, maxBytes)),
+                new DecompressedCache(cacheDirectory, maxBytes));
+    }
+
+    private static List<ImageProbe> standardProbes(SaveImageProbe saveImage) {
+        return List.of(new ElfCoreProbe(), new KdumpProbe(), saveImage, new LimeProbe());
     }
 
     /** Opens {@code file}, detecting its format. */
@@ -51,7 +67,14 @@ public final class ImageOpener {
         Optional<Compression> compression = Compression.detect(head);
         if (compression.isPresent()) {
             Path plain = cache.decompressed(file, compression.get());
-            return open(plain, order).wrapped(file, compression.get().label());
+            try {
+                return open(plain, order).wrapped(file, compression.get().label());
+            } catch (BadImageException e) {
+                // Name the user's file; the offset is one of the decompressed content.
+                String where = e.offset() < 0 ? "" : String.format(" at offset 0x%x", e.offset());
+                throw new BadImageException(file, "in its decompressed " + compression.get().label() + " content"
+                        + where + " (copy: " + plain + "): " + e.problem());
+            }
         }
         MappedFile mapped = MappedFile.open(file);
         try {

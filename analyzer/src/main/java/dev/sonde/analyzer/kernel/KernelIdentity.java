@@ -29,8 +29,7 @@ public record KernelIdentity(Optional<String> release, Optional<String> buildId,
         Optional<String> osRelease = info.flatMap(Vmcoreinfo::osRelease);
         if (osRelease.isPresent()) {
             String rel = osRelease.get();
-            banner = banners.stream().filter(b -> b.terminated() && b.release().equals(rel)).findFirst()
-                    .or(() -> banners.stream().filter(b -> b.release().equals(rel)).findFirst())
+            banner = LinuxBanners.best(banners.stream().filter(b -> b.release().equals(rel)).toList())
                     .or(() -> LinuxBanners.best(banners));
         }
         List<String> conflicts = new java.util.ArrayList<>();

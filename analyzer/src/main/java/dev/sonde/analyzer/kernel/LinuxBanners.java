@@ -53,10 +53,17 @@ public final class LinuxBanners {
         return List.copyOf(found.values());
     }
 
-    /** The banner most likely to be the kernel's own constant: a terminated one, else the first. */
+    /**
+     * The banner most likely to be the kernel's own {@code linux_banner}: terminated like the constant and carrying a
+     * build number ({@code #1 SMP ...}; other kernel strings copy the banner without it), else terminated, else the first.
+     */
     public static java.util.Optional<Banner> best(List<Banner> banners) {
-        return banners.stream().filter(Banner::terminated).findFirst().or(() -> banners.stream().findFirst());
+        return banners.stream().filter(b -> b.terminated() && BUILD_NUMBER.matcher(b.text()).find()).findFirst()
+                .or(() -> banners.stream().filter(Banner::terminated).findFirst())
+                .or(() -> banners.stream().findFirst());
     }
+
+    private static final java.util.regex.Pattern BUILD_NUMBER = java.util.regex.Pattern.compile(" #\\d+ ");
 
     private static Banner banner(byte[] buf, int start, int limit, long address) {
         int end = start + PREFIX.length;

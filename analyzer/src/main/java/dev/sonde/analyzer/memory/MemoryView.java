@@ -2,6 +2,8 @@ package dev.sonde.analyzer.memory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
 
 /**
  * An addressable space of bytes (physical memory or one virtual address space) with sparse contents.
@@ -18,6 +20,40 @@ public interface MemoryView {
      * @return how many bytes were present contiguously from {@code address}; 0 when {@code address} itself is absent
      */
     int read(long address, byte[] dst, int offset, int length);
+
+    /**
+     * One request of a {@link #readBatch batched read}: up to {@code length} bytes from {@code address} into
+     * {@code dst[offset, offset + length)}.
+     */
+    record ReadRequest(long address, byte[] dst, int offset, int length) {
+        public ReadRequest {
+            Objects.requireNonNull(dst, "dst");
+            Objects.checkFromIndexSize(offset, length, dst.length);
+        }
+
+        /** A request for {@code length} bytes into a new buffer, {@link #dst()}. */
+        public static ReadRequest of(long address, int length) {
+            return new ReadRequest(address, new byte[length], 0, length);
+        }
+    }
+
+    /**
+     * Reads many requests at once. Each result is what {@link #read} would have returned for that request: the
+     * number of bytes present contiguously from its address (0 when the address is absent). Requests are independent:
+     * their destination regions must not overlap, and an implementation may serve them in any order (e.g. sorted by
+     * address, coalescing neighbours or reading each page-table page or compressed block once); the results are in
+     * request order. The default reads them one by one, in order.
+     *
+     * @return per request, the count of contiguous present bytes
+     */
+    default int[] readBatch(List<ReadRequest> requests) {
+        int[] present = new int[requests.size()];
+        for (int i = 0; i < present.length; i++) {
+            ReadRequest r = requests.get(i);
+            present[i] = read(r.address(), r.dst(), r.offset(), r.length());
+        }
+        return present;
+    }
 
     /** Reads exactly {@code length} bytes or throws naming the first absent address. */
     default void readFully(long address, byte[] dst, int offset, int length) {

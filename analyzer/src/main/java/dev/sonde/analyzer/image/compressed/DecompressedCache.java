@@ -42,8 +42,18 @@ public final class DecompressedCache {
 
     /** Returns the path of the decompressed copy of {@code file}, creating it if needed. */
     public Path decompressed(Path file, Compression compression) throws IOException {
+        return decompressed(file, 0, compression, "data");
+    }
+
+    /**
+     * Returns the path of the decompressed copy of the compressed stream that starts at {@code offset} in {@code file}
+     * (e.g. a migration stream after a libvirt save header), creating it if needed.
+     *
+     * @param what names the stream in error messages, e.g. {@code "migration stream"}
+     */
+    public Path decompressed(Path file, long offset, Compression compression, String what) throws IOException {
         Files.createDirectories(directory);
-        Path target = directory.resolve(sha256(file) + ".img");
+        Path target = directory.resolve(sha256(file) + (offset == 0 ? "" : "@" + offset) + ".img");
         if (Files.isRegularFile(target)) {
             return target;
         }
@@ -51,17 +61,20 @@ public final class DecompressedCache {
         try {
             long written = 0;
             byte[] buf = new byte[1 << 20];
-            try (InputStream in = compression.decompress(new BufferedInputStream(Files.newInputStream(file), 1 << 20));
+            try (InputStream raw = Files.newInputStream(file);
+                 InputStream in = compression.decompress(new BufferedInputStream(skip(raw, offset), 1 << 20));
                  OutputStream out = Files.newOutputStream(tmp)) {
                 int n;
                 while ((n = in.read(buf)) > 0) {
                     written += n;
                     if (written > maxOutputBytes) {
-                        throw new BadImageException(file, "decompresses to more than " + maxOutputBytes
+                        throw new BadImageException(file, offset, "the " + compression.label() + " " + what
+                                + " decompresses to more than " + maxOutputBytes
                                 + " bytes; refusing (raise the limit if this image is really that large)");
                     }
                     if ((written & ((256L << 20) - 1)) < n && Files.getFileStore(directory).getUsableSpace() < MIN_FREE_BYTES) {
-                        throw new BadImageException(file, "not enough free space in " + directory + " to decompress it");
+                        throw new BadImageException(file, offset, "not enough free space in " + directory
+                                + " to decompress the " + compression.label() + " " + what);
                     }
                     out.write(buf, 0, n);
                 }
@@ -69,17 +82,22 @@ public final class DecompressedCache {
                 if (e instanceof BadImageException) {
                     throw e;
                 }
-                throw new BadImageException(file, "corrupt " + compression.label() + " data after " + written
-                        + " decompressed bytes: " + e.getMessage());
+                throw new BadImageException(file, offset, "corrupt " + compression.label() + " " + what + " after "
+                        + written + " decompressed bytes: " + e.getMessage());
             }
             if (written == 0) {
-                throw new BadImageException(file, compression.label() + " stream decompresses to nothing");
+                throw new BadImageException(file, offset, "the " + compression.label() + " " + what + " is empty");
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return target;
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    private static InputStream skip(InputStream in, long offset) throws IOException {
+        in.skipNBytes(offset);
+        return in;
     }
 
     private static String sha256(Path file) throws IOException {

@@ -147,6 +147,19 @@ class ElfCoreProbeTest {
     }
 
     @Test
+    void malformedContentOfACompressedFileNamesTheUsersFile() throws IOException {
+        byte[] core = new ElfCoreBuilder().load(0, pattern(4096, 1)).build();
+        core[4] = 1; // ELFCLASS32
+        Path xz = dir.resolve("broken.xz");
+        try (OutputStream out = new XZCompressorOutputStream(Files.newOutputStream(xz))) {
+            out.write(core);
+        }
+        BadImageException e = assertThrows(BadImageException.class, () -> opener().open(xz));
+        assertTrue(e.getMessage().startsWith(xz + ": in its decompressed xz content at offset 0x4"), e.getMessage());
+        assertTrue(e.getMessage().contains("ELFCLASS64"), e.getMessage());
+    }
+
+    @Test
     void corruptCompressedDataIsAnError() throws IOException {
         byte[] core = new ElfCoreBuilder().load(0, pattern(65536, 3)).build();
         Path xz = dir.resolve("bad.xz");
