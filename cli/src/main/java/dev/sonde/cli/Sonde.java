@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 /** The {@code sonde} command: checkpoint and rollback forensic analysis of virtual machines. */
 @Command(name = "sonde", mixinStandardHelpOptions = true, versionProvider = Sonde.Version.class,
         description = "Checkpoint and rollback forensic analyzer for virtual machines.",
-        subcommands = {InfoCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {InfoCommand.class, SymbolsCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:ok",
@@ -51,6 +51,10 @@ public final class Sonde {
             return ExitCodes.USAGE;
         }
         if (ex instanceof BadImageException || ex instanceof NoSuchFileException || ex instanceof AccessDeniedException) {
+            return ExitCodes.BAD_INPUT;
+        }
+        if (ex instanceof dev.sonde.analyzer.kernel.profile.ProfileException
+                || ex instanceof dev.sonde.analyzer.kernel.isf.IsfFormatException) {
             return ExitCodes.BAD_INPUT;
         }
         if (ex instanceof SondeException se) {
