@@ -18,10 +18,17 @@ import java.util.OptionalLong;
  * <p>The scan looks for {@code kallsyms_token_index}: 256 increasing 16-bit offsets starting at 0, 8-byte aligned,
  * right after {@code kallsyms_token_table}, 256 NUL-terminated strings at exactly those offsets. Going back from
  * the token table it then looks for {@code kallsyms_num_syms} followed by {@code kallsyms_names}: a count N such that
- * N length-prefixed names end right before {@code kallsyms_markers}, whose entries are the offsets of every 256th name.
- * Before {@code kallsyms_num_syms} come {@code kallsyms_relative_base} and the {@code kallsyms_offsets} (or, without
- * CONFIG_KALLSYMS_BASE_RELATIVE, {@code kallsyms_addresses}). Every count and offset read is checked against the
- * space it claims.
+ * N length-prefixed names end right before {@code kallsyms_markers}, whose entries are the offsets of every 256th name,
+ * and the markers end right before the token table (or before {@code kallsyms_seqs_of_names}, 3N bytes, which end
+ * right before it). The addresses are then looked for where {@code scripts/kallsyms.c} put them:
+ * <ul>
+ * <li>up to Linux 6.3: before {@code kallsyms_num_syms} come {@code kallsyms_relative_base} and, before it, the
+ * {@code kallsyms_offsets} (or, without CONFIG_KALLSYMS_BASE_RELATIVE, {@code kallsyms_addresses});
+ * <li>from Linux 6.4 on (commit "scripts/kallsyms: change the output order"): the {@code kallsyms_offsets} (or
+ * {@code kallsyms_addresses}) right after the token index, then {@code kallsyms_relative_base}, then
+ * {@code kallsyms_seqs_of_names}.
+ * </ul>
+ * Every count and offset read is checked against the space it claims.
  */
 public final class KallsymsReader {
     /** Refuse counts above this (a big distribution kernel has about 200,000 symbols). */
@@ -301,7 +308,7 @@ public final class KallsymsReader {
                 continue;
             }
             Layout layout = namesLayout(region, s, (int) n, len, from);
-            if (layout == null) {
+            if (layout == null || !layout.exact) {
                 continue;
             }
             long names = from + s;
@@ -319,14 +326,44 @@ public final class KallsymsReader {
                     }
                 }
             }
-            // Without CONFIG_KALLSYMS_BASE_RELATIVE: kallsyms_addresses right before kallsyms_num_syms.
+            // Linux 6.4 and later: kallsyms_offsets right after kallsyms_token_index, kallsyms_relative_base after them.
+            long after = (tokenIndex + TOKEN_INDEX_BYTES + 7) & ~7L;
+            {
+                long baseAt = after + ((4L * n + 7) & ~7L);
+                byte[] b8 = new byte[8];
+                if (memory.read(baseAt, b8, 0, 8) == 8) {
+                    long base = u64(b8, 0);
+                    if (Long.compareUnsigned(base, KernelLayout.START_KERNEL_MAP) >= 0) {
+                        Optional<Boolean> percpu = checkOffsets(memory, after, (int) n, base);
+                        if (percpu.isPresent()) {
+                            List<String> newNotes = new ArrayList<>(notes);
+                            newNotes.add("kallsyms_offsets and kallsyms_relative_base after kallsyms_token_index "
+                                    + "(the table order of Linux 6.4 and later)");
+                            if (!layout.seqs && seqsOfNames(memory, baseAt + 8, (int) n)) {
+                                newNotes.add("kallsyms_seqs_of_names (" + 3L * n + " bytes) after kallsyms_relative_base");
+                            }
+                            return Optional.of(new KallsymsTables(after, base, (int) n, names, layout.markers,
+                                    layout.markerWidth, tokenTable, tokenIndex, true, percpu.get(), layout.seqs,
+                                    "scan of physical memory", newNotes));
+                        }
+                    }
+                }
+            }
+            // Without CONFIG_KALLSYMS_BASE_RELATIVE: kallsyms_addresses right before kallsyms_num_syms (up to 6.3) ...
             long addrs = names - 8 - 8L * n;
             if (addrs >= 0 && checkAddresses(memory, addrs, (int) n)) {
                 return Optional.of(new KallsymsTables(addrs, 0, (int) n, names, layout.markers, layout.markerWidth,
                         tokenTable, tokenIndex, false, false, layout.seqs, "scan of physical memory", notes));
             }
+            // ... or right after kallsyms_token_index (6.4 to 6.10; 6.11 made base-relative offsets the only kind).
+            if (checkAddresses(memory, after, (int) n)) {
+                List<String> newNotes = new ArrayList<>(notes);
+                newNotes.add("kallsyms_addresses after kallsyms_token_index (the table order of Linux 6.4 and later)");
+                return Optional.of(new KallsymsTables(after, 0, (int) n, names, layout.markers, layout.markerWidth,
+                        tokenTable, tokenIndex, false, false, layout.seqs, "scan of physical memory", newNotes));
+            }
             diagnostics.add(String.format("kallsyms_names at 0x%x (%d symbols) found, but no kallsyms_offsets with "
-                    + "kallsyms_relative_base or kallsyms_addresses before it", names, n));
+                    + "kallsyms_relative_base or kallsyms_addresses before it or after kallsyms_token_index", names, n));
         }
         diagnostics.add(String.format("kallsyms_token_table at 0x%x found, but no kallsyms_num_syms/kallsyms_names/"
                 + "kallsyms_markers before it", tokenTable));
@@ -342,7 +379,11 @@ public final class KallsymsReader {
         return first.length > 0 && TYPE_LETTERS.indexOf((char) first[0]) >= 0;
     }
 
-    private record Layout(long markers, int markerWidth, boolean seqs, List<String> notes) {
+    /**
+     * @param exact whether the markers (or the {@code kallsyms_seqs_of_names} after them) end right before the token
+     *              table, as {@code scripts/kallsyms.c} lays them out; the scan accepts only exact layouts
+     */
+    private record Layout(long markers, int markerWidth, boolean seqs, boolean exact, List<String> notes) {
     }
 
     private static Layout namesLayout(PhysicalMemory memory, long names, int n, long tokenTable) {
@@ -401,16 +442,18 @@ public final class KallsymsReader {
             List<String> notes = new ArrayList<>();
             int gap = end - markersEnd;
             boolean seqs = false;
+            boolean exact = gap < 8;
             if (gap >= 8) {
                 long seqEnd = ((long) markersEnd + 3L * n + 7) & ~7L;
                 if (seqEnd == end) {
                     seqs = true;
+                    exact = true;
                     notes.add("kallsyms_seqs_of_names (" + 3L * n + " bytes) between the markers and the token table");
                 } else {
                     notes.add(gap + " unexplained bytes between kallsyms_markers and kallsyms_token_table");
                 }
             }
-            return new Layout(regionAddress + markers, width, seqs, notes);
+            return new Layout(regionAddress + markers, width, seqs, exact, notes);
         }
         return null;
     }
@@ -438,6 +481,22 @@ public final class KallsymsReader {
             prev = a;
         }
         return descending <= n / 100 ? Optional.of(negative) : Optional.empty();
+    }
+
+    /** Whether {@code n} 3-byte big-endian symbol indices below {@code n} start at {@code at} (sampled). */
+    private static boolean seqsOfNames(PhysicalMemory memory, long at, int n) {
+        int count = Math.min(n, 4096);
+        byte[] b = new byte[3 * count];
+        if (memory.read(at, b, 0, b.length) != b.length) {
+            return false;
+        }
+        for (int i = 0; i < count; i++) {
+            int v = (b[3 * i] & 0xff) << 16 | (b[3 * i + 1] & 0xff) << 8 | (b[3 * i + 2] & 0xff);
+            if (v >= n) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean checkAddresses(PhysicalMemory memory, long addrs, int n) {

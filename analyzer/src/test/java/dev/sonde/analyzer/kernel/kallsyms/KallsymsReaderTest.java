@@ -22,7 +22,27 @@ class KallsymsReaderTest {
     record Sym(String name, long address) {
     }
 
-    enum Layout { RELATIVE_PERCPU_SEQS, RELATIVE_PERCPU, RELATIVE_UNSIGNED, ABSOLUTE }
+    /**
+     * The table orders of scripts/kallsyms.c. Up to Linux 6.3: addresses (or offsets + relative base), num_syms,
+     * names, markers, [seqs_of_names], token table, token index. {@code V64_*}, Linux 6.4 and later: num_syms, names,
+     * markers, token table, token index, addresses (or offsets + relative base), seqs_of_names.
+     */
+    enum Layout {
+        RELATIVE_PERCPU_SEQS, RELATIVE_PERCPU, RELATIVE_UNSIGNED, ABSOLUTE, V64_RELATIVE_PERCPU_SEQS, V64_RELATIVE_UNSIGNED_SEQS,
+        V64_ABSOLUTE_SEQS;
+
+        boolean after() {
+            return name().startsWith("V64_");
+        }
+
+        boolean absolute() {
+            return this == ABSOLUTE || this == V64_ABSOLUTE_SEQS;
+        }
+
+        boolean unsigned() {
+            return this == RELATIVE_UNSIGNED || this == V64_RELATIVE_UNSIGNED_SEQS;
+        }
+    }
 
     static List<Sym> symbols() {
         List<Sym> s = new ArrayList<>();
@@ -70,22 +90,8 @@ class KallsymsReaderTest {
     static long write(byte[] mem, int at, List<Sym> syms, Layout layout) {
         Out o = new Out(mem, at);
         int n = syms.size();
-        if (layout == Layout.ABSOLUTE) {
-            for (Sym s : syms) {
-                o.u64(s.address());
-            }
-        } else {
-            for (Sym s : syms) {
-                long off;
-                if (layout == Layout.RELATIVE_UNSIGNED) {
-                    off = s.address() - BASE;
-                } else {
-                    off = s.address() < BASE ? s.address() : BASE - 1 - s.address();
-                }
-                o.u32(off);
-            }
-            o.align();
-            o.u64(BASE);
+        if (!layout.after()) {
+            addresses(o, syms, layout);
         }
         o.u32(n);
         o.align();
@@ -110,12 +116,7 @@ class KallsymsReaderTest {
         }
         o.align();
         if (layout == Layout.RELATIVE_PERCPU_SEQS) {
-            for (int i = 0; i < n; i++) {
-                o.u8(i >>> 16);
-                o.u8(i >>> 8);
-                o.u8(i);
-            }
-            o.align();
+            seqs(o, n);
         }
         long table = o.pos;
         int[] index = new int[256];
@@ -130,7 +131,42 @@ class KallsymsReaderTest {
             o.u8(i);
             o.u8(i >>> 8);
         }
+        if (layout.after()) {
+            o.align();
+            addresses(o, syms, layout);
+            seqs(o, n);
+        }
         return tokenIndex;
+    }
+
+    private static void addresses(Out o, List<Sym> syms, Layout layout) {
+        if (layout.absolute()) {
+            for (Sym s : syms) {
+                o.u64(s.address());
+            }
+            return;
+        }
+        for (Sym s : syms) {
+            long off;
+            if (layout.unsigned()) {
+                off = s.address() - BASE;
+            } else {
+                off = s.address() < BASE ? s.address() : BASE - 1 - s.address();
+            }
+            o.u32(off);
+        }
+        o.align();
+        o.u64(BASE);
+    }
+
+    /** kallsyms_seqs_of_names: 3-byte big-endian symbol indices (the order does not matter to the reader). */
+    private static void seqs(Out o, int n) {
+        for (int i = 0; i < n; i++) {
+            o.u8(i >>> 16);
+            o.u8(i >>> 8);
+            o.u8(i);
+        }
+        o.align();
     }
 
     static final class Out {
@@ -184,9 +220,8 @@ class KallsymsReaderTest {
                     .orElseThrow(() -> new AssertionError(layout + ": " + diagnostics));
             assertEquals(tokenIndex, t.tokenIndex(), layout.toString());
             assertEquals(syms.size(), t.numSyms());
-            assertEquals(layout != Layout.ABSOLUTE, t.baseRelative(), layout.toString());
-            assertEquals(layout == Layout.RELATIVE_PERCPU || layout == Layout.RELATIVE_PERCPU_SEQS, t.absolutePercpu(),
-                    layout.toString());
+            assertEquals(!layout.absolute(), t.baseRelative(), layout.toString());
+            assertEquals(!layout.absolute() && !layout.unsigned(), t.absolutePercpu(), layout.toString());
             assertEquals(layout == Layout.RELATIVE_PERCPU_SEQS, t.seqsOfNames(), layout.toString());
             Kallsyms k = KallsymsReader.read(m, t);
             for (int i = 0; i < syms.size(); i++) {
@@ -213,32 +248,49 @@ class KallsymsReaderTest {
 
     @Test
     void corruptedTablesAreRejectedOrDecodedWithoutRunningAway() {
-        byte[] clean = new byte[1 << 20];
-        long tokenIndex = write(clean, 0x1000, symbols(), Layout.RELATIVE_PERCPU_SEQS);
-        Random r = new Random(3);
-        int decoded = 0;
-        for (int i = 0; i < 300; i++) {
-            byte[] mem = clean.clone();
-            for (int j = 0; j < 4; j++) {
-                mem[0x1000 + r.nextInt((int) (tokenIndex + 512 - 0x1000))] = (byte) r.nextInt(256);
-            }
-            ByteArrayMemory m = new ByteArrayMemory(mem);
-            try {
-                Optional<KallsymsTables> t = KallsymsReader.scan(m, m.ranges(), new ArrayList<>());
-                if (t.isPresent()) {
-                    KallsymsReader.read(m, t.get());
-                    decoded++;
+        for (Layout layout : List.of(Layout.RELATIVE_PERCPU_SEQS, Layout.V64_RELATIVE_PERCPU_SEQS)) {
+            byte[] clean = new byte[1 << 20];
+            long tokenIndex = write(clean, 0x1000, symbols(), layout);
+            long end = tokenIndex + 512 + (layout.after() ? 4L * symbols().size() + 16 : 0);
+            Random r = new Random(3);
+            int decoded = 0;
+            for (int i = 0; i < 300; i++) {
+                byte[] mem = clean.clone();
+                for (int j = 0; j < 4; j++) {
+                    mem[0x1000 + r.nextInt((int) (end - 0x1000))] = (byte) r.nextInt(256);
                 }
-            } catch (KallsymsFormatException expected) {
-                // fine
+                ByteArrayMemory m = new ByteArrayMemory(mem);
+                try {
+                    Optional<KallsymsTables> t = KallsymsReader.scan(m, m.ranges(), new ArrayList<>());
+                    if (t.isPresent()) {
+                        KallsymsReader.read(m, t.get());
+                        decoded++;
+                    }
+                } catch (KallsymsFormatException expected) {
+                    // fine
+                }
             }
+            assertTrue(decoded > 0, layout.toString());
+            // A token index that is not increasing is refused.
+            byte[] bad = clean.clone();
+            bad[(int) tokenIndex + 20] = (byte) 0xff;
+            bad[(int) tokenIndex + 21] = (byte) 0xff;
+            ByteArrayMemory m = new ByteArrayMemory(bad);
+            assertThrows(KallsymsFormatException.class, () -> KallsymsReader.tokens(m, tokenIndex - 2000, tokenIndex));
         }
-        assertTrue(decoded > 0);
-        // A token index that is not increasing is refused.
-        byte[] bad = clean.clone();
-        bad[(int) tokenIndex + 20] = (byte) 0xff;
-        bad[(int) tokenIndex + 21] = (byte) 0xff;
-        ByteArrayMemory m = new ByteArrayMemory(bad);
-        assertThrows(KallsymsFormatException.class, () -> KallsymsReader.tokens(m, tokenIndex - 2000, tokenIndex));
+    }
+
+    @Test
+    void namesWhoseMarkersDoNotEndAtTheTokenTableAreNotTaken() {
+        // Linux 6.4+ order, but the addresses after the token index wiped: the names are found, the addresses are
+        // not, and the scan must not settle for a shorter "names" table further back (bytes left over before the
+        // token table are not a layout scripts/kallsyms.c writes).
+        byte[] mem = new byte[1 << 20];
+        long tokenIndex = write(mem, 0x1000, symbols(), Layout.V64_RELATIVE_PERCPU_SEQS);
+        java.util.Arrays.fill(mem, (int) tokenIndex + 512, (int) tokenIndex + 512 + 4 * symbols().size() + 16, (byte) 0);
+        ByteArrayMemory m = new ByteArrayMemory(mem);
+        List<String> diagnostics = new ArrayList<>();
+        assertEquals(Optional.empty(), KallsymsReader.scan(m, m.ranges(), diagnostics));
+        assertTrue(diagnostics.stream().anyMatch(d -> d.contains("after kallsyms_token_index")), diagnostics.toString());
     }
 }
