@@ -1,0 +1,86 @@
+package dev.sonde.analyzer.linux;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Findings over a {@link ProcessReport}: a process running a deleted binary, a fileless (memfd) executable, an
+ * anonymous mapping that is writable and executable, a user process posing as a kernel thread, and names that
+ * disagree (comm against the executable's and argv[0]'s base names).
+ */
+public final class ProcessFindings {
+    /** Names the kernel gives its own threads; a user process with one of them is posing. */
+    static final Pattern KERNEL_THREAD_NAME = Pattern.compile(
+            "\\[.*|kworker/.*|ksoftirqd/.*|kthreadd|migration/.*|rcu_.*|kswapd.*|watchdog.*|cpuhp/.*|irq/.*|"
+                    + "kcompactd.*|khugepaged|kauditd|oom_reaper|writeback|kblockd|jbd2/.*|scsi_.*|idle_inject/.*");
+    static final String DELETED = " (deleted)";
+
+    private ProcessFindings() {
+    }
+
+    public static List<Finding> find(ProcessReport report) {
+        List<Finding> out = new ArrayList<>();
+        for (ProcessInfo p : report.processes()) {
+            if (p.kernelThread()) {
+                continue;
+            }
+            String exe = p.exe().orElse(null);
+            if (exe != null && exe.startsWith("/memfd:")) {
+                out.add(new Finding("fileless-executable", "high", p.pid(), p.comm(),
+                        "runs from a memfd (an anonymous in-memory file), not from a file on disk",
+                        List.of("exe " + exe)));
+            } else if (exe != null && exe.endsWith(DELETED)) {
+                out.add(new Finding("deleted-executable", "high", p.pid(), p.comm(),
+                        "runs a binary that has been deleted from disk", List.of("exe " + exe)));
+            }
+            for (Mapping m : p.maps()) {
+                if (m.writableAndExecutable() && m.anonymous()) {
+                    out.add(new Finding("anonymous-rwx-mapping", "high", p.pid(), p.comm(),
+                            "has anonymous memory that is both writable and executable",
+                            List.of(String.format("mapping %x-%x %s%s", m.start(), m.end(), m.perms(),
+                                    m.path().filter(s -> !s.isEmpty()).map(s -> " " + s).orElse("")))));
+                }
+            }
+            Optional<String> argv0 = p.cmdline().filter(c -> !c.isEmpty()).map(c -> c.get(0));
+            boolean commLikeKthread = KERNEL_THREAD_NAME.matcher(p.comm()).matches();
+            boolean argvLikeKthread = argv0.map(a -> a.startsWith("[") && a.endsWith("]")).orElse(false);
+            if (commLikeKthread || argvLikeKthread) {
+                List<String> ev = new ArrayList<>();
+                ev.add("comm " + p.comm());
+                argv0.ifPresent(a -> ev.add("argv[0] " + a));
+                ev.add("PF_KTHREAD not set (flags 0x" + Long.toHexString(p.flags()) + ")");
+                ev.add("has a user address space" + p.exe().map(e -> ", exe " + e).orElse(""));
+                out.add(new Finding("kernel-thread-impostor", "high", p.pid(), p.comm(),
+                        "user process named like a kernel thread", ev));
+            }
+            String exeBase = exe == null ? null : truncate(base(strip(exe)));
+            String argvBase = argv0.map(a -> truncate(base(a))).orElse(null);
+            if (exeBase != null && !p.comm().equals(exeBase) && !p.comm().equals(argvBase)) {
+                List<String> ev = new ArrayList<>();
+                ev.add("comm " + p.comm());
+                ev.add("exe " + exe);
+                argv0.ifPresent(a -> ev.add("argv[0] " + a));
+                out.add(new Finding("name-mismatch", "low", p.pid(), p.comm(),
+                        "comm matches neither the executable's name nor argv[0]", ev));
+            }
+        }
+        return out;
+    }
+
+    private static String strip(String path) {
+        return path.endsWith(DELETED) ? path.substring(0, path.length() - DELETED.length()) : path;
+    }
+
+    private static String base(String path) {
+        int i = path.lastIndexOf('/');
+        return i >= 0 ? path.substring(i + 1) : path;
+    }
+
+    /** {@code task_struct.comm} keeps the first 15 bytes. */
+    private static String truncate(String s) {
+        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return b.length <= 15 ? s : new String(b, 0, 15, java.nio.charset.StandardCharsets.UTF_8);
+    }
+}
