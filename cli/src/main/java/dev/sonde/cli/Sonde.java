@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 /** The {@code sonde} command: checkpoint and rollback forensic analysis of virtual machines. */
 @Command(name = "sonde", mixinStandardHelpOptions = true, versionProvider = Sonde.Version.class,
         description = "Checkpoint and rollback forensic analyzer for virtual machines.",
-        subcommands = {InfoCommand.class, AnalyzeCommand.class, SymbolsCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {InfoCommand.class, AnalyzeCommand.class, SymbolsCommand.class, SnapshotCommand.class, VerifyCommand.class,
+            PruneCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:ok",
