@@ -1,6 +1,9 @@
 package dev.sonde.analyzer.image;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
@@ -10,10 +13,12 @@ import java.nio.file.StandardOpenOption;
 /**
  * A read-only, memory-mapped file of any size, mapped in fixed windows so reads are zero-copy from the page cache.
  * Every access is bounds-checked against the file length and reported as a {@link BadImageException}.
+ * Safe for concurrent readers: windows are mapped on first use and published with release/acquire semantics.
  */
 public final class MappedFile implements AutoCloseable {
     private static final int WINDOW_SHIFT = 30; // 1 GiB windows
     private static final long WINDOW = 1L << WINDOW_SHIFT;
+    private static final VarHandle WINDOWS = MethodHandles.arrayElementVarHandle(MappedByteBuffer[].class);
 
     private final Path path;
     private final FileChannel channel;
@@ -46,7 +51,7 @@ public final class MappedFile implements AutoCloseable {
     }
 
     private MappedByteBuffer window(int index) {
-        MappedByteBuffer w = windows[index];
+        MappedByteBuffer w = (MappedByteBuffer) WINDOWS.getAcquire(windows, index);
         if (w == null) {
             long start = (long) index << WINDOW_SHIFT;
             long size = Math.min(WINDOW, length - start);
@@ -56,7 +61,8 @@ public final class MappedFile implements AutoCloseable {
                 throw new java.io.UncheckedIOException(path + ": cannot map window at 0x" + Long.toHexString(start), e);
             }
             w.order(ByteOrder.LITTLE_ENDIAN);
-            windows[index] = w;
+            // Two threads may both map a window; either mapping serves. Release so no reader sees it half-built.
+            WINDOWS.setRelease(windows, index, w);
         }
         return w;
     }
@@ -81,6 +87,18 @@ public final class MappedFile implements AutoCloseable {
             off += n;
             len -= n;
         }
+    }
+
+    /**
+     * The bytes {@code [offset, offset + len)} as a read-only view of the mapping (no copy; byte order unspecified),
+     * or {@code null} when they straddle two mapping windows (then copy them with {@link #get}). The caller has checked
+     * the bounds.
+     */
+    public ByteBuffer slice(long offset, int len) {
+        int index = (int) (offset >>> WINDOW_SHIFT);
+        int within = (int) (offset & (WINDOW - 1));
+        MappedByteBuffer w = window(index);
+        return (long) within + len <= w.capacity() ? w.slice(within, len) : null;
     }
 
     public byte[] bytes(long offset, int len, String what) throws BadImageException {

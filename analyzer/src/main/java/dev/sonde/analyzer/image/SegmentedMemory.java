@@ -2,6 +2,7 @@ package dev.sonde.analyzer.image;
 
 import dev.sonde.analyzer.memory.MemoryRange;
 import dev.sonde.analyzer.memory.PhysicalMemory;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -93,6 +94,28 @@ public final class SegmentedMemory implements PhysicalMemory {
             done += n;
         }
         return done;
+    }
+
+    /** One binary search and one load from the mapping; values that cross a segment end take the general path. */
+    @Override
+    public long readU64OrElse(long address, long absent) {
+        int i = Arrays.binarySearch(starts, address);
+        if (i < 0) {
+            i = -i - 2;
+        }
+        if (i < 0 || address >= segments[i].physicalEnd()) {
+            return absent;
+        }
+        FileSegment s = segments[i];
+        long within = address - s.physicalAddress();
+        if (within > s.length() - 8) {
+            return PhysicalMemory.super.readU64OrElse(address, absent);
+        }
+        try {
+            return file.u64(s.fileOffset() + within, "memory segment");
+        } catch (BadImageException e) {
+            throw new UncheckedIOException(e); // segments lie inside the file
+        }
     }
 
     @Override

@@ -82,6 +82,24 @@ public interface MemoryView {
         return v;
     }
 
+    /**
+     * The little-endian 64-bit value at {@code address}, or {@code absent} when any of its 8 bytes is absent: a read
+     * that neither throws nor allocates in the implementations that override it (the default reads into a temporary
+     * array). Pick an {@code absent} value the caller cannot confuse with data, e.g. 0 for a page-table entry (an absent
+     * table then reads as a not-present entry), or confirm a result equal to it with {@link #readU64}.
+     */
+    default long readU64OrElse(long address, long absent) {
+        byte[] b = new byte[8];
+        if (read(address, b, 0, 8) != 8) {
+            return absent;
+        }
+        long v = 0;
+        for (int i = 7; i >= 0; i--) {
+            v = (v << 8) | (b[i] & 0xff);
+        }
+        return v;
+    }
+
     default long readU32(long address) {
         byte[] b = readBytes(address, 4);
         return (b[0] & 0xffL) | (b[1] & 0xffL) << 8 | (b[2] & 0xffL) << 16 | (b[3] & 0xffL) << 24;

@@ -2,6 +2,7 @@ package dev.sonde.analyzer.image.kdump;
 
 import dev.sonde.analyzer.image.BadImageException;
 import dev.sonde.analyzer.image.MappedFile;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -23,6 +24,13 @@ interface DumpBytes {
      * @throws BadImageException when the range is not inside the dump
      */
     void read(long offset, byte[] dst, int dstOffset, int len, String what) throws BadImageException;
+
+    /**
+     * The dump bytes {@code [offset, offset + len)} as a read-only view of the mapped file, without copying, or
+     * {@code null} when they are not stored contiguously in one mapping (split between records of a flattened dump,
+     * not written, across mapping windows, or out of range): then {@link #read} them.
+     */
+    ByteBuffer slice(long offset, int len);
 
     /** An error about the dump byte at {@code offset}, placed at the file offset where that byte is stored. */
     BadImageException bad(long offset, String problem);
@@ -58,6 +66,12 @@ interface DumpBytes {
             public void read(long offset, byte[] dst, int dstOffset, int len, String what) throws BadImageException {
                 f.check(offset, len, what);
                 f.get(offset, dst, dstOffset, len);
+            }
+
+            @Override
+            public ByteBuffer slice(long offset, int len) {
+                return offset >= 0 && len >= 0 && offset <= f.length() && len <= f.length() - offset
+                        ? f.slice(offset, len) : null;
             }
 
             @Override

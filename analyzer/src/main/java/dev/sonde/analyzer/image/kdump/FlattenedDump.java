@@ -2,6 +2,7 @@ package dev.sonde.analyzer.image.kdump;
 
 import dev.sonde.analyzer.image.BadImageException;
 import dev.sonde.analyzer.image.MappedFile;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -213,6 +214,15 @@ final class FlattenedDump implements DumpBytes {
                 done += n;
             }
         }
+    }
+
+    @Override
+    public ByteBuffer slice(long offset, int len) {
+        if (offset < 0 || len < 0 || offset > length || len > length - offset) {
+            return null;
+        }
+        int i = floor(offset);
+        return i >= 0 && len <= ends[i] - offset ? file.slice(fileOffsets[i] + (offset - starts[i]), len) : null;
     }
 
     /** Where the dump byte at {@code offset} is stored in the flattened file, or -1 when no record wrote it. */

@@ -2,19 +2,29 @@ package dev.sonde.analyzer.image.kdump;
 
 import dev.sonde.analyzer.image.BadImageException;
 import dev.sonde.analyzer.image.LittleEndian;
+import dev.sonde.analyzer.image.kdump.PageLru.Entry;
 import dev.sonde.analyzer.memory.MemoryRange;
 import dev.sonde.analyzer.memory.PhysicalMemory;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Physical memory of a kdump-compressed file. A page is present when its bit is set in the 2nd (dumpable) bitmap and
  * its data is in the file; its page descriptor is found by rank (the number of dumpable pages before it), the data
- * is decompressed on read, and a small LRU cache keeps recently decompressed pages. Pages the dump level excluded are
+ * is decompressed on read, and an LRU cache keeps recently decompressed bytes. Pages the dump level excluded are
  * absent; pages QEMU stored as its shared zero page are present and read as zeros.
+ *
+ * <p>A zlib page is decompressed only as far as reads need (its first bytes cost a fifth of the whole page), and the
+ * cache keeps such prefixes at their size, so it holds {@link #CACHED_PAGES} whole pages or many more prefixes. The
+ * compressed bytes are read in place from the mapped file. Reads are thread-safe: the cache and the decoders are split
+ * into 16 shards, each behind its own lock, chosen by a hash of the page frame number, so threads reading different
+ * pages rarely wait for each other.
  *
  * <p>A page whose data turns out to be corrupt when read is reported as an {@link UncheckedIOException} wrapping a
  * {@link BadImageException} that names the file, the offset of the page data and the page.
@@ -23,7 +33,19 @@ public final class KdumpMemory implements PhysicalMemory {
     static final int DESC_SIZE = 24;
     static final int COMPRESSION_MASK = KdumpHeader.COMPRESSED_ZLIB | KdumpHeader.COMPRESSED_LZO
             | KdumpHeader.COMPRESSED_SNAPPY | KdumpHeader.COMPRESSED_ZSTD;
-    static final int CACHED_PAGES = 64;
+    /** The cache budget in whole pages (1 MiB of 4 KiB pages); short prefixes take less of it. */
+    static final int CACHED_PAGES = 256;
+    /** log2 of the number of shards (locks, decoders) the page cache is split into; at least 1. */
+    static final int SHARD_BITS = 4;
+    /** Whole pages' worth of cache per shard. */
+    static final int SLOTS = CACHED_PAGES >> SHARD_BITS;
+    /** Bytes a cache entry is charged beyond its data (the entry, the array header, its table slot). */
+    static final int ENTRY_OVERHEAD = 64;
+    /** The shortest prefix of a zlib page decompressed for a read. */
+    static final int MIN_PREFIX = 64;
+    /** Whole-page arrays kept for reuse per shard. */
+    static final int SPARE_PAGES = 4;
+    private static final VarHandle LE64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final int DESC_BATCH = 4096;
     private static final int MAX_REPORTED_RUNS = 4;
 
@@ -40,13 +62,7 @@ public final class KdumpMemory implements PhysicalMemory {
     private long[] present;
     private final long dataOffset;
     private final List<MemoryRange> ranges;
-    private final PageCodec codec = new PageCodec();
-    private final Map<Long, byte[]> cache = new LinkedHashMap<>(CACHED_PAGES * 2, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, byte[]> eldest) {
-            return size() > CACHED_PAGES;
-        }
-    };
+    private final Shard[] shards;
 
     KdumpMemory(DumpBytes dump, KdumpHeader header, long[] dumpable, long dataOffset, List<String> warnings)
             throws BadImageException {
@@ -68,6 +84,10 @@ public final class KdumpMemory implements PhysicalMemory {
         }
         scanDescriptors(total, warnings);
         this.ranges = runs(present, blockShift);
+        this.shards = new Shard[1 << SHARD_BITS];
+        for (int i = 0; i < shards.length; i++) {
+            shards[i] = new Shard();
+        }
     }
 
     /** The headers of the dump. */
@@ -243,7 +263,7 @@ public final class KdumpMemory implements PhysicalMemory {
     }
 
     @Override
-    public synchronized int read(long address, byte[] dst, int offset, int length) {
+    public int read(long address, byte[] dst, int offset, int length) {
         int done = 0;
         while (done < length) {
             long a = address + done;
@@ -256,8 +276,11 @@ public final class KdumpMemory implements PhysicalMemory {
             }
             int within = (int) (a & (blockSize - 1));
             int n = Math.min(length - done, blockSize - within);
+            Shard shard = shard(pfn);
             try {
-                copyPage(pfn, within, dst, offset + done, n);
+                synchronized (shard) {
+                    shard.copy(pfn, within, dst, offset + done, n);
+                }
             } catch (BadImageException e) {
                 throw new UncheckedIOException(e);
             }
@@ -266,37 +289,230 @@ public final class KdumpMemory implements PhysicalMemory {
         return done;
     }
 
-    private void copyPage(long pfn, int within, byte[] dst, int at, int n) throws BadImageException {
-        byte[] cached = cache.get(pfn);
-        if (cached != null) {
-            System.arraycopy(cached, within, dst, at, n);
-            return;
+    /** Reads the 8 bytes from the page cache (or the file) without a temporary array when they lie in one page. */
+    @Override
+    public long readU64OrElse(long address, long absent) {
+        int within = (int) (address & (blockSize - 1));
+        if (address < 0 || within > blockSize - 8) {
+            return PhysicalMemory.super.readU64OrElse(address, absent);
         }
-        long descAt = dataOffset + rank(pfn) * DESC_SIZE;
-        byte[] desc = dump.bytes(descAt, DESC_SIZE, "page descriptor");
-        long dataAt = LittleEndian.u64(desc, 0);
-        int size = (int) LittleEndian.u32(desc, 8);
-        int flags = (int) LittleEndian.u32(desc, 12) & COMPRESSION_MASK;
-        if (flags == 0) {
-            dump.read(dataAt + within, dst, at, n, "page data");
-            return;
+        long pfn = address >>> blockShift;
+        if (pfn >= maxMapnr || !bit(present, pfn)) {
+            return absent;
         }
-        byte[] compressed = dump.bytes(dataAt, size, "compressed page data");
-        byte[] page;
+        Shard shard = shard(pfn);
         try {
-            page = codec.decompress(flags, compressed, blockSize);
-        } catch (PageCodec.CorruptPage e) {
-            throw dump.bad(dataAt, String.format("page 0x%x (pfn 0x%x, %s, %d bytes): %s",
-                    pfn << blockShift, pfn, PageCodec.name(flags), size, e.getMessage()));
+            synchronized (shard) {
+                return shard.u64(pfn, within);
+            }
+        } catch (BadImageException e) {
+            throw new UncheckedIOException(e);
         }
-        cache.put(pfn, page);
-        System.arraycopy(page, within, dst, at, n);
+    }
+
+    private Shard shard(long pfn) {
+        return shards[(int) ((pfn * 0x9E3779B97F4A7C15L) >>> (64 - SHARD_BITS))];
+    }
+
+    /**
+     * The decompression state behind one lock: a zlib/snappy/zstd decoder and an LRU cache of decompressed bytes.
+     * Pages are spread over the shards by a hash of their page frame number, so threads reading different pages mostly
+     * decompress in parallel; every field is only used with the shard's monitor held.
+     *
+     * <p>A cache entry may hold a prefix of its page: {@code bytes[0, filled)} are the page's first bytes (a zlib page
+     * is decompressed only as far as reads have needed, rounded up to a power of two). The cache is bounded in bytes,
+     * not pages: {@link #CACHED_PAGES} whole pages, or many more short prefixes. A read beyond an entry's prefix
+     * continues the zlib stream when this shard's decoder is still on that page ({@link #stream}), else decompresses
+     * the page again from its start.
+     */
+    private final class Shard {
+        final PageCodec codec = new PageCodec(blockSize);
+        final PageLru cache = new PageLru();
+        final long budget = (long) SLOTS * (blockSize + ENTRY_OVERHEAD);
+        long cachedBytes;
+        /** Whole-page arrays of evicted entries, reused for the next ones. */
+        final ArrayDeque<byte[]> spare = new ArrayDeque<>();
+        final byte[] desc = new byte[DESC_SIZE];
+        /** The entry whose zlib stream the decoder holds, positioned after its {@code filled} bytes; or null. */
+        Entry stream;
+        /** Where the compressed data of that stream's page is, and its size. */
+        long streamAt;
+        int streamSize;
+        /** Where the page data of the last descriptor read ({@link #describe}) is, its size and compression. */
+        long dataAt;
+        int size;
+        int flags;
+
+        void copy(long pfn, int within, byte[] dst, int at, int n) throws BadImageException {
+            Entry e = page(pfn, within + n);
+            if (e != null) {
+                System.arraycopy(e.bytes, within, dst, at, n);
+            } else {
+                dump.read(dataAt + within, dst, at, n, "page data");
+            }
+        }
+
+        long u64(long pfn, int within) throws BadImageException {
+            Entry e = page(pfn, within + 8);
+            if (e != null) {
+                return (long) LE64.get(e.bytes, within);
+            }
+            dump.read(dataAt + within, desc, 0, 8, "page data");
+            return (long) LE64.get(desc, 0);
+        }
+
+        /**
+         * Makes the first {@code need} bytes of page {@code pfn} available: returns its cache entry, or null for a page
+         * stored uncompressed (then {@link #dataAt} is where it is in the dump).
+         */
+        Entry page(long pfn, int need) throws BadImageException {
+            Entry e = cache.get(pfn);
+            if (e != null && e.filled >= need) {
+                return e;
+            }
+            if (e != null && e == stream) {
+                // The decoder is partway through this very page: go on from where it stopped.
+                int target = prefix(need);
+                resize(e, target);
+                inflate(e, target);
+                trim(e);
+                return e;
+            }
+            describe(pfn);
+            if (flags == 0) {
+                return null;
+            }
+            int target = flags == KdumpHeader.COMPRESSED_ZLIB ? prefix(need) : blockSize;
+            if (e == null) {
+                e = new Entry(pfn);
+            } else {
+                e.filled = 0;
+            }
+            resize(e, target);
+            ByteBuffer in = flags == KdumpHeader.COMPRESSED_ZLIB ? dump.slice(dataAt, size) : null;
+            if (in == null) {
+                stream = null; // the scratch buffer is about to change under any started stream
+                dump.read(dataAt, codec.scratch(), 0, size, "compressed page data");
+            }
+            if (flags == KdumpHeader.COMPRESSED_ZLIB) {
+                if (in != null) {
+                    codec.startZlib(in);
+                } else {
+                    codec.startZlib(codec.scratch(), size);
+                }
+                stream = e;
+                streamAt = dataAt;
+                streamSize = size;
+                inflate(e, target);
+            } else {
+                try {
+                    codec.decompress(flags, codec.scratch(), size, e.bytes);
+                } catch (PageCodec.CorruptPage x) {
+                    drop(e);
+                    throw corrupt(pfn, dataAt, flags, size, x);
+                }
+                e.filled = blockSize;
+            }
+            if (!cache.contains(e)) {
+                cache.add(e);
+                cachedBytes += e.bytes.length + ENTRY_OVERHEAD;
+            }
+            trim(e);
+            return e;
+        }
+
+        /** Bytes to decompress for a read of the first {@code need}: a power of two, at least 64, at most the page. */
+        private int prefix(int need) {
+            if (need >= blockSize) {
+                return blockSize;
+            }
+            return Math.min(blockSize, Math.max(MIN_PREFIX, Integer.highestOneBit(need - 1) << 1));
+        }
+
+        /** Gives {@code e} an array of exactly {@code length} bytes when it has less, keeping its filled bytes. */
+        private void resize(Entry e, int length) {
+            byte[] old = e.bytes;
+            if (old != null && old.length >= length) {
+                return;
+            }
+            byte[] bytes = length == blockSize && !spare.isEmpty() ? spare.pop() : new byte[length];
+            if (old != null) {
+                System.arraycopy(old, 0, bytes, 0, e.filled);
+                if (cache.contains(e)) {
+                    cachedBytes += length - old.length;
+                }
+            }
+            e.bytes = bytes;
+        }
+
+        /** Continues the started zlib stream of {@code e} until it holds the page's first {@code target} bytes. */
+        private void inflate(Entry e, int target) throws BadImageException {
+            try {
+                e.filled = codec.inflate(e.bytes, e.filled, target, blockSize);
+            } catch (PageCodec.CorruptPage x) {
+                stream = null;
+                drop(e);
+                throw corrupt(e.pfn, streamAt, KdumpHeader.COMPRESSED_ZLIB, streamSize, x);
+            }
+            if (e.filled == blockSize) {
+                stream = null; // complete and checked: the stream has nothing more to give
+            }
+        }
+
+        /** Removes {@code e} (whose bytes are not to be trusted) from the cache. */
+        private void drop(Entry e) {
+            e.filled = 0;
+            if (cache.contains(e)) {
+                cache.remove(e);
+                cachedBytes -= e.bytes.length + ENTRY_OVERHEAD;
+            }
+        }
+
+        /** Evicts the least recently used entries other than {@code keep} until the cache fits its budget. */
+        private void trim(Entry keep) {
+            while (cachedBytes > budget && cache.eldest() != keep) {
+                Entry old = cache.eldest();
+                cache.remove(old);
+                cachedBytes -= old.bytes.length + ENTRY_OVERHEAD;
+                if (old == stream) {
+                    stream = null;
+                }
+                if (old.bytes.length == blockSize && spare.size() < SPARE_PAGES) {
+                    spare.push(old.bytes);
+                }
+            }
+        }
+
+        private BadImageException corrupt(long pfn, long at, int compression, int bytes, PageCodec.CorruptPage e) {
+            return dump.bad(at, String.format("page 0x%x (pfn 0x%x, %s, %d bytes): %s",
+                    pfn << blockShift, pfn, PageCodec.name(compression), bytes, e.getMessage()));
+        }
+
+        /** Reads the page descriptor of {@code pfn} into {@link #dataAt}, {@link #size} and {@link #flags}. */
+        private void describe(long pfn) throws BadImageException {
+            long descAt = dataOffset + rank(pfn) * DESC_SIZE;
+            dump.read(descAt, desc, 0, DESC_SIZE, "page descriptor");
+            dataAt = LittleEndian.u64(desc, 0);
+            size = (int) LittleEndian.u32(desc, 8);
+            flags = (int) LittleEndian.u32(desc, 12) & COMPRESSION_MASK;
+        }
+
+        void close() {
+            codec.close();
+            cache.clear();
+            spare.clear();
+            cachedBytes = 0;
+            stream = null;
+        }
     }
 
     @Override
-    public synchronized void close() {
-        codec.close();
-        cache.clear();
+    public void close() {
+        for (Shard shard : shards) {
+            synchronized (shard) {
+                shard.close();
+            }
+        }
         dump.file().close();
     }
 }

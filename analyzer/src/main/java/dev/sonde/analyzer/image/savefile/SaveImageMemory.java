@@ -1,8 +1,10 @@
 package dev.sonde.analyzer.image.savefile;
 
+import dev.sonde.analyzer.image.BadImageException;
 import dev.sonde.analyzer.image.MappedFile;
 import dev.sonde.analyzer.memory.MemoryRange;
 import dev.sonde.analyzer.memory.PhysicalMemory;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -130,6 +132,36 @@ public final class SaveImageMemory implements PhysicalMemory {
             done += n;
         }
         return done;
+    }
+
+    /** One lookup and one load from the mapping; values that cross a page or placement end take the general path. */
+    @Override
+    public long readU64OrElse(long address, long absent) {
+        int i = Arrays.binarySearch(starts, address);
+        if (i < 0) {
+            i = -i - 2;
+        }
+        if (i < 0 || address >= placements[i].physicalEnd()) {
+            return absent;
+        }
+        X86RamLayout.Placement p = placements[i];
+        long inBlock = p.blockOffset() + (address - p.physical());
+        int within = (int) (inBlock & (pageSize - 1));
+        if (within > pageSize - 8 || address > p.physicalEnd() - 8) {
+            return PhysicalMemory.super.readU64OrElse(address, absent);
+        }
+        long entry = p.block().get(inBlock >>> pageShift);
+        if (entry == 0) {
+            return absent;
+        }
+        if (entry < 0) {
+            return ((-entry - 1) & 0xff) * 0x0101_0101_0101_0101L;
+        }
+        try {
+            return stream.u64(entry + within, "page data");
+        } catch (BadImageException e) {
+            throw new UncheckedIOException(e); // page records lie inside the stream
+        }
     }
 
     @Override

@@ -1,6 +1,9 @@
 package dev.sonde.analyzer.memory.x86;
 
 import dev.sonde.analyzer.memory.MemoryView;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -22,16 +25,31 @@ public final class X86AddressSpace implements MemoryView {
     static final long ADDRESS_MASK = 0x000f_ffff_ffff_f000L;
     static final long PAGE = 4096;
 
+    private static final VarHandle LE64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Returned by {@link #leaf} for an unmapped address. */
+    private static final long UNMAPPED = -1;
+
     private final MemoryView physical;
     private final long dtb;
     private final PagingMode mode;
     private final String name;
+    /** The level table of {@link #mode}, unpacked: index shift per level and whether a PS bit there maps a page. */
+    private final int[] shifts;
+    private final boolean[] largeAllowed;
+    private final int virtualBits;
 
     public X86AddressSpace(MemoryView physical, long dtb, PagingMode mode) {
         this.physical = physical;
         this.dtb = dtb & ADDRESS_MASK;
         this.mode = mode;
         this.name = String.format("%s [dtb 0x%x]", physical.name(), this.dtb);
+        List<PagingMode.Level> levels = mode.levels();
+        this.shifts = levels.stream().mapToInt(PagingMode.Level::shift).toArray();
+        this.largeAllowed = new boolean[levels.size()];
+        for (int i = 0; i < levels.size(); i++) {
+            largeAllowed[i] = levels.get(i).largeAllowed();
+        }
+        this.virtualBits = mode.virtualBits();
     }
 
     public long dtb() {
@@ -47,33 +65,36 @@ public final class X86AddressSpace implements MemoryView {
         return name;
     }
 
-    /** The mapping holding {@code virtualAddress}, or empty when it is not mapped (or a table is absent). */
+    private boolean canonical(long address) {
+        long top = address >> (virtualBits - 1);
+        return top == 0 || top == -1;
+    }
+
+    /**
+     * The mapping holding {@code virtualAddress}, or empty when it is not mapped (or a table is absent). For the
+     * physical address alone, {@link #physicalAddress} does the same walk without allocating.
+     */
     public Optional<PageMapping> translate(long virtualAddress) {
-        if (!mode.isCanonical(virtualAddress)) {
+        if (!canonical(virtualAddress)) {
             return Optional.empty();
         }
         long table = dtb;
         boolean writable = true;
         boolean user = true;
         boolean noExecute = false;
-        List<PagingMode.Level> levels = mode.levels();
-        byte[] buf = new byte[8];
-        for (int i = 0; i < levels.size(); i++) {
-            PagingMode.Level level = levels.get(i);
-            long entryAddress = table + ((virtualAddress >>> level.shift()) & 511) * 8;
-            if (physical.read(entryAddress, buf, 0, 8) != 8) {
-                return Optional.empty();
-            }
-            long entry = le64(buf);
+        int last = shifts.length - 1;
+        for (int i = 0; i <= last; i++) {
+            int shift = shifts[i];
+            // An absent table reads as 0: not present, like a not-present entry.
+            long entry = physical.readU64OrElse(table + ((virtualAddress >>> shift) & 511) * 8, 0);
             if ((entry & PRESENT) == 0) {
                 return Optional.empty();
             }
             writable &= (entry & WRITABLE) != 0;
             user &= (entry & USER) != 0;
             noExecute |= (entry & NO_EXECUTE) != 0;
-            boolean leaf = i == levels.size() - 1 || (level.largeAllowed() && (entry & PAGE_SIZE_BIT) != 0);
-            if (leaf) {
-                long size = level.span();
+            if (i == last || (largeAllowed[i] && (entry & PAGE_SIZE_BIT) != 0)) {
+                long size = 1L << shift;
                 long base = entry & ADDRESS_MASK & ~(size - 1);
                 return Optional.of(new PageMapping(virtualAddress & ~(size - 1), base, size, writable, user, !noExecute,
                         (entry & DIRTY) != 0, (entry & ACCESSED) != 0));
@@ -83,11 +104,39 @@ public final class X86AddressSpace implements MemoryView {
         throw new AssertionError("unreachable");
     }
 
-    /** The physical address of {@code virtualAddress}, or -1 when unmapped. */
+    /**
+     * The leaf mapping {@code virtualAddress}: the physical base of its page with the level index of the leaf in the
+     * low 12 bits (a page base is 4 KiB-aligned), or {@link #UNMAPPED}. The same walk as {@link #translate}, without
+     * the permissions and without allocating.
+     */
+    private long leaf(long virtualAddress) {
+        if (!canonical(virtualAddress)) {
+            return UNMAPPED;
+        }
+        long table = dtb;
+        int last = shifts.length - 1;
+        for (int i = 0; i <= last; i++) {
+            int shift = shifts[i];
+            long entry = physical.readU64OrElse(table + ((virtualAddress >>> shift) & 511) * 8, 0);
+            if ((entry & PRESENT) == 0) {
+                return UNMAPPED;
+            }
+            if (i == last || (largeAllowed[i] && (entry & PAGE_SIZE_BIT) != 0)) {
+                return (entry & ADDRESS_MASK & ~((1L << shift) - 1)) | i;
+            }
+            table = entry & ADDRESS_MASK;
+        }
+        throw new AssertionError("unreachable");
+    }
+
+    /** The physical address of {@code virtualAddress}, or -1 when unmapped. Does not allocate. */
     public long physicalAddress(long virtualAddress) {
-        return translate(virtualAddress)
-                .map(m -> m.physicalAddress() + (virtualAddress - m.virtualAddress()))
-                .orElse(-1L);
+        long leaf = leaf(virtualAddress);
+        if (leaf == UNMAPPED) {
+            return -1;
+        }
+        long size = 1L << shifts[(int) (leaf & (PAGE - 1))];
+        return (leaf & ~(PAGE - 1)) + (virtualAddress & (size - 1));
     }
 
     @Override
@@ -95,14 +144,14 @@ public final class X86AddressSpace implements MemoryView {
         int done = 0;
         while (done < length) {
             long va = address + done;
-            Optional<PageMapping> m = translate(va);
-            if (m.isEmpty()) {
+            long leaf = leaf(va);
+            if (leaf == UNMAPPED) {
                 break;
             }
-            PageMapping page = m.get();
-            long within = va - page.virtualAddress();
-            int n = (int) Math.min(length - done, page.size() - within);
-            int got = physical.read(page.physicalAddress() + within, dst, offset + done, n);
+            long size = 1L << shifts[(int) (leaf & (PAGE - 1))];
+            long within = va & (size - 1);
+            int n = (int) Math.min(length - done, size - within);
+            int got = physical.read((leaf & ~(PAGE - 1)) + within, dst, offset + done, n);
             done += got;
             if (got < n) {
                 break;
@@ -137,6 +186,8 @@ public final class X86AddressSpace implements MemoryView {
         final long end;
         final long maxLeaves;
         final Consumer<PageMapping> visitor;
+        /** One table buffer per depth: a table's children are read into the next one while it is being visited. */
+        final byte[][] tables = new byte[shifts.length][4096];
         long leaves;
         long absentTables;
 
@@ -148,53 +199,73 @@ public final class X86AddressSpace implements MemoryView {
         }
 
         void table(long tableAddress, int depth, long base, boolean writable, boolean user, boolean noExecute) {
-            List<PagingMode.Level> levels = mode.levels();
-            PagingMode.Level level = levels.get(depth);
-            byte[] t = new byte[4096];
+            byte[] t = tables[depth];
             if (physical.read(tableAddress, t, 0, 4096) != 4096) {
                 absentTables++;
                 return;
             }
-            for (int idx = 0; idx < 512 && leaves < maxLeaves; idx++) {
-                long va = signExtend(base | ((long) idx << level.shift()));
-                long vaEnd = va + level.span();
-                if (Long.compareUnsigned(vaEnd - 1, start) < 0 || Long.compareUnsigned(va, end) >= 0) {
-                    continue;
-                }
-                long entry = le64(t, idx * 8);
+            int shift = shifts[depth];
+            long span = 1L << shift;
+            boolean last = depth == shifts.length - 1;
+            boolean large = largeAllowed[depth];
+            // The entries whose span meets [start, end): their virtual addresses grow with the index (unsigned, also
+            // across the sign extension of the top level), so they are one run, found by two binary searches.
+            int from = firstEndingAtOrAfter(base, shift, span);
+            int to = firstStartingAtOrAfter(base, shift);
+            for (int idx = from; idx < to && leaves < maxLeaves; idx++) {
+                long entry = (long) LE64.get(t, idx * 8);
                 if ((entry & PRESENT) == 0) {
                     continue;
                 }
                 boolean w = writable && (entry & WRITABLE) != 0;
                 boolean u = user && (entry & USER) != 0;
                 boolean nx = noExecute || (entry & NO_EXECUTE) != 0;
-                boolean leaf = depth == levels.size() - 1 || (level.largeAllowed() && (entry & PAGE_SIZE_BIT) != 0);
-                if (leaf) {
-                    long size = level.span();
-                    visitor.accept(new PageMapping(va, entry & ADDRESS_MASK & ~(size - 1), size, w, u, !nx,
-                            (entry & DIRTY) != 0, (entry & ACCESSED) != 0));
+                long prefix = base | ((long) idx << shift);
+                if (last || (large && (entry & PAGE_SIZE_BIT) != 0)) {
+                    visitor.accept(new PageMapping(signExtend(prefix), entry & ADDRESS_MASK & ~(span - 1), span, w, u,
+                            !nx, (entry & DIRTY) != 0, (entry & ACCESSED) != 0));
                     leaves++;
                 } else {
-                    table(entry & ADDRESS_MASK, depth + 1, base | ((long) idx << level.shift()), w, u, nx);
+                    table(entry & ADDRESS_MASK, depth + 1, prefix, w, u, nx);
                 }
             }
         }
 
-        private long signExtend(long va) {
-            int shift = 64 - mode.virtualBits();
-            return (va << shift) >> shift;
+        /** The first index whose span does not end before {@code start} (512 when none). */
+        private int firstEndingAtOrAfter(long base, int shift, long span) {
+            int lo = 0;
+            int hi = 512;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                long va = signExtend(base | ((long) mid << shift));
+                if (Long.compareUnsigned(va + span - 1, start) < 0) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+
+        /** The first index whose span starts at or after {@code end} (512 when none). */
+        private int firstStartingAtOrAfter(long base, int shift) {
+            int lo = 0;
+            int hi = 512;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                long va = signExtend(base | ((long) mid << shift));
+                if (Long.compareUnsigned(va, end) < 0) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
         }
     }
 
-    private static long le64(byte[] b) {
-        return le64(b, 0);
-    }
-
-    private static long le64(byte[] b, int off) {
-        long v = 0;
-        for (int i = 7; i >= 0; i--) {
-            v = (v << 8) | (b[off + i] & 0xff);
-        }
-        return v;
+    private long signExtend(long va) {
+        int shift = 64 - virtualBits;
+        return (va << shift) >> shift;
     }
 }
