@@ -1,6 +1,7 @@
 package dev.sonde.analyzer.image.elf;
 
 import dev.sonde.analyzer.image.BadImageException;
+import dev.sonde.analyzer.image.CpuNotes;
 import dev.sonde.analyzer.image.CpuState;
 import dev.sonde.analyzer.image.FileSegment;
 import dev.sonde.analyzer.image.ImageProbe;
@@ -11,7 +12,6 @@ import dev.sonde.analyzer.kernel.Vmcoreinfo;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -111,25 +111,10 @@ public final class ElfCoreProbe implements ImageProbe {
             throw new BadImageException(f.path(), phoff, "ELF core has no PT_LOAD segment with memory in the file");
         }
         SegmentedMemory memory = new SegmentedMemory(f, segments);
-        List<CpuState> cpus = mergeCpus(notes.prstatus(), notes.qemuStates());
+        List<CpuState> cpus = CpuNotes.merge(notes.prstatus(), notes.qemuStates());
         String format = notes.qemuStates().isEmpty() ? "ELF64 core" : "ELF64 core (QEMU)";
         Optional<Vmcoreinfo> vmcoreinfo = notes.vmcoreinfo().map(Vmcoreinfo::parse);
         warnings.addAll(notes.warnings());
         return Optional.of(new MemoryImage(f.path(), format, memory, cpus, vmcoreinfo, warnings));
-    }
-
-    private static List<CpuState> mergeCpus(List<Map<String, Long>> prstatus, List<Map<String, Long>> qemu) {
-        List<CpuState> out = new ArrayList<>();
-        int n = Math.max(prstatus.size(), qemu.size());
-        for (int i = 0; i < n; i++) {
-            CpuState cpu = i < prstatus.size()
-                    ? new CpuState(i, "NT_PRSTATUS", prstatus.get(i))
-                    : new CpuState(i, "QEMU CPU state", qemu.get(i));
-            if (i < prstatus.size() && i < qemu.size()) {
-                cpu = cpu.with("QEMU CPU state", qemu.get(i));
-            }
-            out.add(cpu);
-        }
-        return out;
     }
 }

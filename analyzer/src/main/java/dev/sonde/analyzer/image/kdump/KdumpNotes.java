@@ -1,11 +1,11 @@
 package dev.sonde.analyzer.image.kdump;
 
+import dev.sonde.analyzer.image.CpuNotes;
 import dev.sonde.analyzer.image.CpuState;
 import dev.sonde.analyzer.image.LittleEndian;
 import dev.sonde.analyzer.kernel.Vmcoreinfo;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,16 +16,6 @@ import java.util.Optional;
  * Notes are 64-bit ELF notes (4-byte header words, 4-byte alignment), little-endian.
  */
 final class KdumpNotes {
-    static final int NT_PRSTATUS = 1;
-    /** Offset of {@code pr_reg} in x86-64 {@code struct elf_prstatus}. */
-    static final int PRSTATUS_REG_OFFSET = 112;
-    static final String[] USER_REGS = {"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
-        "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "rflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"};
-    /** QEMU's x86 QEMUCPUState: version, size, 18 general registers, 10 segment caches of 24 bytes, cr[5], ... */
-    static final String[] QEMU_GPRS = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp", "r8", "r9", "r10", "r11",
-        "r12", "r13", "r14", "r15", "rip", "rflags"};
-    static final String[] QEMU_SEGMENTS = {"cs", "ds", "es", "fs", "gs", "ss", "ldt", "tr", "gdt", "idt"};
-    static final int QEMU_CR_OFFSET = 8 + 18 * 8 + 10 * 24;
     static final int MAX_NAME = 256;
 
     final List<Map<String, Long>> prstatus = new ArrayList<>();
@@ -56,37 +46,17 @@ final class KdumpNotes {
             String name = cString(b, (int) nameOff, (int) namesz);
             int d = (int) descOff;
             int size = (int) descsz;
-            if (name.equals("CORE") && type == NT_PRSTATUS) {
-                if (size < PRSTATUS_REG_OFFSET + USER_REGS.length * 8) {
+            if (name.equals("CORE") && type == CpuNotes.NT_PRSTATUS) {
+                if (size < CpuNotes.PRSTATUS_MIN_SIZE) {
                     return Optional.of(String.format("NT_PRSTATUS note at +0x%x has %d bytes, too few for the registers", p, size));
                 }
-                Map<String, Long> regs = new LinkedHashMap<>();
-                for (int i = 0; i < USER_REGS.length; i++) {
-                    regs.put(USER_REGS[i], LittleEndian.u64(b, d + PRSTATUS_REG_OFFSET + i * 8));
-                }
-                prstatus.add(regs);
+                prstatus.add(CpuNotes.prstatus(b, d));
             } else if (name.equals("QEMU") && type == 0) {
-                int need = QEMU_CR_OFFSET + 5 * 8;
+                int need = CpuNotes.QEMU_MIN_SIZE;
                 if (size < need) {
                     return Optional.of(String.format("QEMU CPU-state note at +0x%x has %d bytes, expected at least %d", p, size, need));
                 }
-                Map<String, Long> regs = new LinkedHashMap<>();
-                for (int i = 0; i < QEMU_GPRS.length; i++) {
-                    regs.put(QEMU_GPRS[i], LittleEndian.u64(b, d + 8 + i * 8));
-                }
-                for (int i = 0; i < QEMU_SEGMENTS.length; i++) {
-                    int s = d + 8 + QEMU_GPRS.length * 8 + i * 24;
-                    regs.put(QEMU_SEGMENTS[i] + ".selector", LittleEndian.u32(b, s));
-                    regs.put(QEMU_SEGMENTS[i] + ".base", LittleEndian.u64(b, s + 16));
-                }
-                for (int i = 0; i < 5; i++) {
-                    regs.put("cr" + i, LittleEndian.u64(b, d + QEMU_CR_OFFSET + i * 8));
-                }
-                long declared = LittleEndian.u32(b, d + 4);
-                if (declared >= need + 8 && size >= need + 8) {
-                    regs.put("kernel_gs_base", LittleEndian.u64(b, d + need));
-                }
-                qemu.add(regs);
+                qemu.add(CpuNotes.qemuState(b, d, size));
             } else if (name.equals("VMCOREINFO") && vmcoreinfo == null) {
                 if (size > Vmcoreinfo.MAX_BYTES) {
                     return Optional.of(String.format("VMCOREINFO note at +0x%x of %d bytes is implausibly large", p, size));
@@ -100,18 +70,7 @@ final class KdumpNotes {
 
     /** NT_PRSTATUS per CPU, completed with QEMU's control registers when both are present. */
     List<CpuState> cpus() {
-        List<CpuState> out = new ArrayList<>();
-        int n = Math.max(prstatus.size(), qemu.size());
-        for (int i = 0; i < n; i++) {
-            CpuState cpu = i < prstatus.size()
-                    ? new CpuState(i, "NT_PRSTATUS", prstatus.get(i))
-                    : new CpuState(i, "QEMU CPU state", qemu.get(i));
-            if (i < prstatus.size() && i < qemu.size()) {
-                cpu = cpu.with("QEMU CPU state", qemu.get(i));
-            }
-            out.add(cpu);
-        }
-        return out;
+        return CpuNotes.merge(prstatus, qemu);
     }
 
     static String cString(byte[] b, int off, int max) {

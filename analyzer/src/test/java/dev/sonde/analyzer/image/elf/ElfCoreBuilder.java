@@ -37,15 +37,15 @@ public final class ElfCoreBuilder {
         ByteBuffer b = ByteBuffer.allocate(440).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(0, 1).putInt(4, 440);
         b.putLong(8 + 16 * 8, rip);
-        b.putLong(ElfNotes.QEMU_CR_OFFSET + 3 * 8, cr3);
+        b.putLong(dev.sonde.analyzer.image.CpuNotes.QEMU_CR_OFFSET + 3 * 8, cr3);
         return note("QEMU", 0, b.array());
     }
 
     /** An NT_PRSTATUS note with the given rip. */
     public ElfCoreBuilder prstatus(long rip) {
         ByteBuffer b = ByteBuffer.allocate(336).order(ByteOrder.LITTLE_ENDIAN);
-        b.putLong(ElfNotes.PRSTATUS_REG_OFFSET + 16 * 8, rip);
-        return note("CORE", ElfNotes.NT_PRSTATUS, b.array());
+        b.putLong(dev.sonde.analyzer.image.CpuNotes.PRSTATUS_REG_OFFSET + 16 * 8, rip);
+        return note("CORE", dev.sonde.analyzer.image.CpuNotes.NT_PRSTATUS, b.array());
     }
 
     public byte[] build() {

@@ -91,14 +91,14 @@ public final class KdumpBuilder {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (long[] c : cpus) {
             ByteBuffer pr = ByteBuffer.allocate(336).order(ByteOrder.LITTLE_ENDIAN);
-            pr.putLong(KdumpNotes.PRSTATUS_REG_OFFSET + 16 * 8, c[0]);
-            note(out, "CORE", KdumpNotes.NT_PRSTATUS, pr.array());
+            pr.putLong(dev.sonde.analyzer.image.CpuNotes.PRSTATUS_REG_OFFSET + 16 * 8, c[0]);
+            note(out, "CORE", dev.sonde.analyzer.image.CpuNotes.NT_PRSTATUS, pr.array());
         }
         for (long[] c : cpus) {
             ByteBuffer q = ByteBuffer.allocate(440).order(ByteOrder.LITTLE_ENDIAN);
             q.putInt(0, 1).putInt(4, 440);
             q.putLong(8 + 16 * 8, c[0]);
-            q.putLong(KdumpNotes.QEMU_CR_OFFSET + 3 * 8, c[1]);
+            q.putLong(dev.sonde.analyzer.image.CpuNotes.QEMU_CR_OFFSET + 3 * 8, c[1]);
             note(out, "QEMU", 0, q.array());
         }
         if (vmcoreinfo != null) {
