@@ -9,12 +9,14 @@ import dev.sonde.analyzer.linux.Finding;
 import dev.sonde.analyzer.linux.LinuxProcesses;
 import dev.sonde.analyzer.linux.ProcessFindings;
 import dev.sonde.analyzer.linux.ProcessReport;
+import dev.sonde.analyzer.linux.crossview.CrossView;
 import dev.sonde.analyzer.report.ProcessTables;
 import dev.sonde.analyzer.report.Report;
 import dev.sonde.analyzer.report.ReportFormat;
 import dev.sonde.analyzer.report.ReportRenderer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -35,7 +37,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "analyze", mixinStandardHelpOptions = true,
         description = "List the processes (pid, ppid, credentials, command line, executable), memory maps and open files"
                 + " of a Linux memory image, with findings (deleted or fileless executables, anonymous RWX memory, user"
-                + " processes posing as kernel threads, names that disagree). Every result says whether it is complete.")
+                + " processes posing as kernel threads, names that disagree, processes hidden from one of the task list, the PID IDR,"
+                + " the parent/child links or a physical-memory scan). Every result says whether it is complete.")
 final class AnalyzeCommand implements Callable<Integer> {
 
     enum Severity { low, medium, high }
@@ -62,6 +65,10 @@ final class AnalyzeCommand implements Callable<Integer> {
             description = "Exit with code 1 when a finding of this severity or above is found: ${COMPLETION-CANDIDATES}.")
     Severity failOn;
 
+    @Option(names = "--no-scan",
+            description = "Skip the physical-memory scan for task_structs (the other views still cross-check the task list).")
+    boolean noScan;
+
     @Override
     public Integer call() throws Exception {
         Set<String> selected = new LinkedHashSet<>(views == null || views.isEmpty() ? ProcessTables.VIEWS : views);
@@ -81,8 +88,13 @@ final class AnalyzeCommand implements Callable<Integer> {
             p.conflicts().forEach(c -> err.println("sonde: conflict: " + c));
             err.flush();
             KernelMemory kernel = new KernelMemory(p, img.memory());
-            ProcessReport processes = new LinuxProcesses(kernel, img.memory()).analyze();
-            List<Finding> findings = ProcessFindings.find(processes);
+            LinuxProcesses linux = new LinuxProcesses(kernel, img.memory());
+            CrossView.Result checked = new CrossView(kernel, img.memory(), linux).withMemoryScan(!noScan)
+                    .check(linux.analyze());
+            ProcessReport processes = checked.report();
+            List<Finding> findings = new ArrayList<>(checked.findings());
+            findings.addAll(ProcessFindings.find(processes));
+            err.println("sonde: " + checked.summary());
             Report report = ProcessTables.of(processes, findings, image.toString(), selected);
             ReportRenderer.render(report, format, out);
             out.flush();

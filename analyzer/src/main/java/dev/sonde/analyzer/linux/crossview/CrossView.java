@@ -1,0 +1,277 @@
+package dev.sonde.analyzer.linux.crossview;
+
+import dev.sonde.analyzer.kernel.profile.KObject;
+import dev.sonde.analyzer.kernel.profile.KernelMemory;
+import dev.sonde.analyzer.kernel.profile.KernelReadException;
+import dev.sonde.analyzer.kernel.profile.ProfileException;
+import dev.sonde.analyzer.linux.Completeness;
+import dev.sonde.analyzer.linux.Finding;
+import dev.sonde.analyzer.linux.LinuxProcesses;
+import dev.sonde.analyzer.linux.ProcessInfo;
+import dev.sonde.analyzer.linux.ProcessReport;
+import dev.sonde.analyzer.memory.AbsentMemoryException;
+import dev.sonde.analyzer.memory.PhysicalMemory;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * Cross-checks the task list against independent views of the processes (the PID IDR, parent/child and thread links,
+ * a physical-memory scan) and explains every disagreement.
+ *
+ * <p>The rule, so that exited and freed tasks give no false positive:
+ * <ul>
+ *   <li>A process must be in all three live views (task list, PID IDR, children). One present in some and absent
+ *       from another is {@code hidden-process} (high), unless it is being reaped ({@code exit_state} has
+ *       {@code EXIT_DEAD}: {@code release_task} unlinks it from all three in one step).</li>
+ *   <li>When a live view's walk itself broke (a cycle, a pointer out of the kernel, unreadable memory) the processes it
+ *       did not reach are not called hidden one by one: one {@code corrupt-process-list} finding (high) names the
+ *       broken view, what broke it and the processes the other views found beyond the break.</li>
+ *   <li>A task found only by the scan is {@code hidden-process} only when it is live (reference count non-zero,
+ *       {@code exit_state} 0, not {@code TASK_DEAD}); otherwise it is a stale, freed {@code task_struct} (or an
+ *       unlinked zombie, which does not run) and is only counted. Absence from the scan alone is no finding: the
+ *       scan confirms, it cannot be hidden from by unlinking.</li>
+ * </ul>
+ * Processes the task list missed are analyzed from their {@code task_struct} and added to the report, so the report
+ * lists everything any view found.
+ */
+public final class CrossView {
+    static final long EXIT_DEAD = 0x10;
+
+    /**
+     * The cross-checked report.
+     *
+     * @param report   the task list's processes plus those only other views found, each with its views, and a
+     *                 completeness that includes every view's problems and every disagreement
+     * @param findings {@code hidden-process} and {@code corrupt-process-list} findings
+     * @param views    what each view saw
+     * @param scan     the scan's own result (empty when the scan was not run)
+     * @param stale    tasks only the scan found and that are not live
+     */
+    public record Result(ProcessReport report, List<Finding> findings, List<ViewResult> views,
+                         java.util.Optional<TaskScan.Result> scan, List<TaskScan.Candidate> stale) {
+        public Result {
+            findings = List.copyOf(findings);
+            views = List.copyOf(views);
+            stale = List.copyOf(stale);
+        }
+
+        /** One line for logs: how many processes each view saw, and what the scan read. */
+        public String summary() {
+            StringBuilder b = new StringBuilder("views:");
+            for (ViewResult v : views) {
+                b.append(' ').append(v.view().label()).append(' ').append(v.leaders().size())
+                        .append(v.complete() ? "" : " (partial)").append(',');
+            }
+            b.setLength(b.length() - 1);
+            scan.ifPresent(s -> b.append(String.format("; scan read %d MiB, %d stale task_structs, %d rejected candidates",
+                    s.bytesScanned() >> 20, stale.size(), s.rejected())));
+            return b.toString();
+        }
+    }
+
+    private final KernelMemory kernel;
+    private final PhysicalMemory memory;
+    private final LinuxProcesses processes;
+    private boolean scanMemory = true;
+
+    /** {@code processes} is the analysis that produced the report to check; it reads the tasks other views add. */
+    public CrossView(KernelMemory kernel, PhysicalMemory memory, LinuxProcesses processes) {
+        this.kernel = kernel;
+        this.memory = memory;
+        this.processes = processes;
+    }
+
+    /** Whether to run the physical-memory scan (default true). */
+    public CrossView withMemoryScan(boolean scan) {
+        this.scanMemory = scan;
+        return this;
+    }
+
+    public Result check(ProcessReport listed) {
+        KernelViews kv = new KernelViews(kernel);
+        List<ViewResult> views = new ArrayList<>();
+        views.add(guarded(ProcessView.TASK_LIST, kv::taskList));
+        views.add(guarded(ProcessView.PID_IDR, kv::pidIdr));
+        views.add(guarded(ProcessView.CHILDREN, kv::children));
+        java.util.Optional<TaskScan.Result> scan = java.util.Optional.empty();
+        Map<Long, TaskScan.Candidate> candidates = new LinkedHashMap<>();
+        if (scanMemory) {
+            TaskScan.Result s = new TaskScan(kernel, memory).scan();
+            scan = java.util.Optional.of(s);
+            Map<Long, Integer> seen = new LinkedHashMap<>();
+            for (TaskScan.Candidate c : s.candidates()) {
+                seen.put(c.task(), c.pid());
+                candidates.put(c.task(), c);
+            }
+            views.add(new ViewResult(ProcessView.MEMORY_SCAN, seen, s.problems(), s.complete()));
+        }
+
+        Map<Long, EnumSet<ProcessView>> seenBy = new LinkedHashMap<>();
+        Map<Long, Integer> pids = new LinkedHashMap<>();
+        for (ViewResult v : views) {
+            v.leaders().forEach((task, pid) -> {
+                seenBy.computeIfAbsent(task, k -> EnumSet.noneOf(ProcessView.class)).add(v.view());
+                pids.putIfAbsent(task, pid);
+            });
+        }
+        Set<ProcessView> liveViews = EnumSet.of(ProcessView.TASK_LIST, ProcessView.PID_IDR, ProcessView.CHILDREN);
+        Map<ProcessView, ViewResult> byView = new LinkedHashMap<>();
+        views.forEach(v -> byView.put(v.view(), v));
+
+        List<String> reasons = new ArrayList<>(listed.completeness().reasons());
+        for (ViewResult v : views) {
+            if (v.view() != ProcessView.TASK_LIST) {
+                v.problems().forEach(p -> reasons.add("view " + v.view().label() + ": " + p));
+                if (!v.complete() && v.problems().isEmpty()) {
+                    reasons.add("view " + v.view().label() + ": walk stopped early");
+                }
+            }
+        }
+        List<Finding> findings = new ArrayList<>();
+        Map<ProcessView, List<String>> missedByBroken = new TreeMap<>();
+        List<TaskScan.Candidate> stale = new ArrayList<>();
+        List<Long> extra = new ArrayList<>();
+        for (Map.Entry<Long, EnumSet<ProcessView>> e : seenBy.entrySet()) {
+            long task = e.getKey();
+            EnumSet<ProcessView> in = e.getValue();
+            int pid = pids.get(task);
+            EnumSet<ProcessView> absent = EnumSet.noneOf(ProcessView.class);
+            for (ProcessView v : liveViews) {
+                if (byView.containsKey(v) && !in.contains(v)) {
+                    absent.add(v);
+                }
+            }
+            if (absent.isEmpty()) {
+                continue;
+            }
+            Facts f = facts(task);
+            if (!in.contains(ProcessView.TASK_LIST)) {
+                extra.add(task);
+            }
+            if (absent.size() == liveViews.size()) {
+                TaskScan.Candidate c = candidates.get(task);
+                if (c == null || !c.live()) {
+                    stale.add(c);
+                    extra.remove(task);
+                    continue;
+                }
+                reasons.add(String.format("views disagree: pid %d (%s) at 0x%x is live but only the physical-memory scan "
+                        + "found it", pid, f.comm, task));
+                findings.add(hidden(task, pid, f, in, absent, List.of(String.format(
+                        "found at physical 0x%x; reference count %d, exit_state 0, neighbours on the task list point back: %s",
+                        c.physical(), c.usage(), c.neighboursPointBack() ? "yes" : "no"))));
+                continue;
+            }
+            if ((f.exitState & EXIT_DEAD) != 0) {
+                continue; // being reaped: release_task unlinks it from every list at once
+            }
+            EnumSet<ProcessView> unexplained = EnumSet.noneOf(ProcessView.class);
+            for (ProcessView v : absent) {
+                if (byView.get(v).complete()) {
+                    unexplained.add(v);
+                } else {
+                    missedByBroken.computeIfAbsent(v, k -> new ArrayList<>())
+                            .add(String.format("pid %d (%s) at 0x%x", pid, f.comm, task));
+                }
+            }
+            reasons.add(String.format("views disagree: pid %d (%s) at 0x%x is in %s but not in %s", pid, f.comm, task,
+                    labels(in), labels(absent)));
+            if (!unexplained.isEmpty()) {
+                findings.add(hidden(task, pid, f, in, unexplained, List.of()));
+            }
+        }
+        for (Map.Entry<ProcessView, List<String>> e : missedByBroken.entrySet()) {
+            ViewResult v = byView.get(e.getKey());
+            List<String> ev = new ArrayList<>();
+            v.problems().stream().limit(10).forEach(p -> ev.add("walk: " + p));
+            ev.add("walk reached " + v.leaders().size() + " processes; the other views found these beyond the break:");
+            ev.addAll(e.getValue());
+            findings.add(new Finding("corrupt-process-list", "high", 0, "",
+                    "the " + describe(e.getKey()) + " is corrupt: its walk broke off, and other views found "
+                            + e.getValue().size() + " processes it did not reach", ev));
+        }
+        for (ViewResult v : views) {
+            if (v.view().live() && !v.complete() && !missedByBroken.containsKey(v.view())) {
+                findings.add(new Finding("corrupt-process-list", "high", 0, "",
+                        "the " + describe(v.view()) + " is corrupt: its walk broke off", v.problems().stream()
+                        .limit(10).map(p -> "walk: " + p).toList()));
+            }
+        }
+
+        List<ProcessInfo> all = new ArrayList<>(listed.processes());
+        extra.sort(Comparator.comparing(pids::get));
+        for (long task : extra) {
+            try {
+                all.add(processes.process(kernel.object("task_struct", task)));
+            } catch (KernelReadException | AbsentMemoryException | ProfileException x) {
+                reasons.add(String.format("task 0x%x (found by %s): %s", task, labels(seenBy.get(task)), x.getMessage()));
+            }
+        }
+        Map<Long, List<String>> viewLabels = new LinkedHashMap<>();
+        for (ProcessInfo p : all) {
+            EnumSet<ProcessView> in = seenBy.getOrDefault(p.task(), EnumSet.noneOf(ProcessView.class));
+            viewLabels.put(p.task(), in.stream().map(ProcessView::label).toList());
+        }
+        ProcessReport report = new ProcessReport(all, Completeness.of(reasons), viewLabels);
+        return new Result(report, findings, views, scan, stale.stream().filter(java.util.Objects::nonNull).toList());
+    }
+
+    private Finding hidden(long task, int pid, Facts f, Set<ProcessView> in, Set<ProcessView> absent, List<String> more) {
+        List<String> ev = new ArrayList<>();
+        ev.add(String.format("task_struct 0x%x, pid %d, comm %s", task, pid, f.comm));
+        ev.add("seen by: " + labels(in));
+        ev.add("absent from: " + labels(absent));
+        ev.addAll(more);
+        String how = absent.contains(ProcessView.TASK_LIST) ? "unlinked from the task list" : "missing from "
+                + absent.stream().map(CrossView::describe).collect(Collectors.joining(" and "));
+        return new Finding("hidden-process", "high", pid, f.comm, "process " + how + " (seen by " + labels(in) + ")", ev);
+    }
+
+    private record Facts(String comm, long exitState) {
+    }
+
+    private Facts facts(long task) {
+        String comm = "?";
+        long exit = 0;
+        try {
+            KObject t = kernel.object("task_struct", task);
+            comm = t.string("comm");
+            exit = t.integer("exit_state") & 0xffffffffL;
+        } catch (KernelReadException | AbsentMemoryException | ProfileException e) {
+            // named as "?"
+        }
+        return new Facts(comm, exit);
+    }
+
+    private static String labels(Set<ProcessView> views) {
+        return views.stream().map(ProcessView::label).collect(Collectors.joining(", "));
+    }
+
+    private static String describe(ProcessView v) {
+        return switch (v) {
+            case TASK_LIST -> "task list";
+            case PID_IDR -> "PID namespace's IDR";
+            case CHILDREN -> "parent/child links";
+            case MEMORY_SCAN -> "physical-memory scan";
+        };
+    }
+
+    private interface Walk {
+        ViewResult walk();
+    }
+
+    private static ViewResult guarded(ProcessView view, Walk w) {
+        try {
+            return w.walk();
+        } catch (KernelReadException | AbsentMemoryException | ProfileException e) {
+            return new ViewResult(view, Map.of(), List.of(view.label() + ": " + e.getMessage()), false);
+        }
+    }
+}
