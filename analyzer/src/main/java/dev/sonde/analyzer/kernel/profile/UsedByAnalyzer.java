@@ -33,7 +33,7 @@ public final class UsedByAnalyzer {
         m.put("task_struct", List.of("__state", "flags", "tasks", "pid", "tgid", "comm", "real_parent", "parent",
                 "children", "sibling", "group_leader", "thread_group", "mm", "active_mm", "cred", "real_cred", "files",
                 "fs", "nsproxy", "signal", "thread_pid", "start_time", "start_boottime", "exit_state", "exit_code",
-                "stack", "thread_node", "pid_links"));
+                "stack", "thread_node", "pid_links", "usage"));
         m.put("signal_struct", List.of("thread_head", "nr_threads", "pids"));
         m.put("mm_struct", List.of("mm_mt", "pgd", "map_count", "start_code", "end_code", "start_data", "end_data",
                 "start_brk", "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "exe_file",
