@@ -229,9 +229,10 @@ public final class CrossView {
         ev.add("seen by: " + labels(in));
         ev.add("absent from: " + labels(absent));
         ev.addAll(more);
-        String how = absent.contains(ProcessView.TASK_LIST) ? "unlinked from the task list" : "missing from "
-                + absent.stream().map(CrossView::describe).collect(Collectors.joining(" and "));
-        return new Finding("hidden-process", "high", pid, f.comm, "process " + how + " (seen by " + labels(in) + ")", ev);
+        String how = absent.size() == 3 ? "live process unlinked from every kernel list"
+                : absent.contains(ProcessView.TASK_LIST) ? "process unlinked from the task list"
+                : "process missing from the " + absent.stream().map(CrossView::describe).collect(Collectors.joining(" and the "));
+        return new Finding("hidden-process", "high", pid, f.comm, how + " (seen by " + labels(in) + ")", ev);
     }
 
     private record Facts(String comm, long exitState) {

@@ -15,7 +15,10 @@ import java.util.List;
  * come from their slab cache in the direct map and are 64-byte aligned ({@code L1_CACHE_BYTES}); a group leader's
  * {@code group_leader} points to itself, so one 64-bit compare per 64 bytes ({@code group_leader == page_offset_base
  * + physical}) finds the candidates in one sequential pass. Each candidate is then validated on its fields (below);
- * a validated one is {@link Candidate#live() live} when its reference count is non-zero and it has not exited, and
+ * validation asks for pid == tgid in (0, PID_MAX_LIMIT], a printable NUL-terminated comm, kernel pointers in
+ * {@code tasks}, {@code real_parent}, {@code parent}, {@code cred} and {@code real_cred}, a THREAD_SIZE-aligned kernel
+ * stack (NULL only once the task has died), no {@code mm} for kernel threads and {@code active_mm == mm} for user
+ * processes. A validated one is {@link Candidate#live() live} when its reference count is non-zero and it has not exited, and
  * stale otherwise (a freed {@code task_struct} whose memory was not reused yet, or a zombie).
  */
 public final class TaskScan {
@@ -123,8 +126,12 @@ public final class TaskScan {
                     || !aligned(t.pointer("cred")) || !aligned(t.pointer("real_cred"))) {
                 return null;
             }
+            long exitState = t.integer("exit_state") & 0xffffffffL;
+            long state = t.integer("__state") & 0xffffffffL;
+            boolean exited = exitState != 0 || (state & TASK_DEAD) != 0;
             long stack = t.pointer("stack");
-            if (!kernel.plausibleKernelPointer(stack) || (stack & (THREAD_SIZE - 1)) != 0) {
+            // the stack is released (stack = NULL) once a task has died, zombies included
+            if (stack == 0 ? !exited : !kernel.plausibleKernelPointer(stack) || (stack & (THREAD_SIZE - 1)) != 0) {
                 return null;
             }
             long mm = t.pointer("mm");
@@ -132,8 +139,6 @@ public final class TaskScan {
             if ((flags & PF_KTHREAD) != 0 ? mm != 0 : mm != 0 && (!aligned(mm) || t.pointer("active_mm") != mm)) {
                 return null;
             }
-            long exitState = t.integer("exit_state") & 0xffffffffL;
-            long state = t.integer("__state") & 0xffffffffL;
             long usage = t.u32("usage");
             boolean live = usage > 0 && usage < 1 << 30 && exitState == 0 && (state & TASK_DEAD) == 0;
             boolean back = pointsBack(next, tasks, "prev") && pointsBack(prev, tasks, "next");

@@ -28,6 +28,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -51,15 +52,20 @@ class TamperedTaskListTest {
     static long prevOffset;
     /** Physical address of each process' {@code tasks} list_head, by pid. */
     static java.util.Map<Integer, Long> tasksPhysical = new java.util.HashMap<>();
+    static MemoryImage intact;
+    static KernelMemory kernel;
 
     @BeforeAll
     static void copyAndAnalyzeTheIntactImage() throws IOException {
         Path plain = DecompressedCache.defaultCache().decompressed(Fixtures.committedTinyImage(), Compression.XZ);
         pristine = dir.resolve("pristine.elf");
         Files.copy(plain, pristine);
-        try (MemoryImage img = ImageOpener.standard().open(pristine)) {
+        intact = ImageOpener.standard().open(pristine);
+        {
+            MemoryImage img = intact;
             baseline = ImageAnalyzer.analyze(img, pristine.toString(), ProfileOptions.defaults());
             KernelMemory k = new KernelMemory(KernelProfiles.build(img), img.memory());
+            kernel = k;
             tasksOffset = k.profile().offset("task_struct", "tasks");
             nextOffset = k.profile().offset("list_head", "next");
             prevOffset = k.profile().offset("list_head", "prev");
@@ -76,6 +82,11 @@ class TamperedTaskListTest {
         for (ProcessInfo p : listed) {
             assertEquals(List.of("tasks", "pid-idr", "children", "scan"), baseline.processes().viewsOf(p), "pid " + p.pid());
         }
+    }
+
+    @AfterAll
+    static void close() {
+        intact.close();
     }
 
     @Test
@@ -138,6 +149,62 @@ class TamperedTaskListTest {
         assertEquals(victim.maps().size(), hidden.maps().size());
     }
 
+    @Test
+    void aLiveTaskUnlinkedFromEveryKernelViewIsFoundByTheScanAndHidden() throws IOException {
+        ProcessInfo victim = kernelThreadWithSiblings();
+        Path image = unlinkedEverywhere("everywhere-live", victim);
+        AnalysisResult r = ImageAnalyzer.analyze(image, ProfileOptions.defaults());
+        System.out.println("live, unlinked everywhere: " + r.findings().stream().filter(f -> f.kind().equals("hidden-process")).toList());
+
+        Finding f = only(r, "hidden-process");
+        assertEquals(victim.pid(), f.pid());
+        assertTrue(f.evidence().contains("seen by: scan"), f.evidence().toString());
+        assertTrue(f.evidence().contains("absent from: tasks, pid-idr, children"), f.evidence().toString());
+        assertTrue(f.evidence().stream().anyMatch(e -> e.startsWith("found at physical 0x")), f.evidence().toString());
+        assertFalse(r.processes().overall().complete());
+        assertEquals(pids(listed), pids(r.processes().processes()));
+    }
+
+    @Test
+    void aFreedTaskStructLeftInMemoryIsStaleNotHidden() throws IOException {
+        ProcessInfo victim = kernelThreadWithSiblings();
+        Path image = unlinkedEverywhere("everywhere-freed", victim);
+        // what an exited, released and freed task leaves behind: exit_state EXIT_DEAD, no stack, reference count 0
+        patch(image, kernel.space().physicalAddress(victim.task() + kernel.profile().offset("task_struct", "stack")), 0);
+        patch32(image, kernel.space().physicalAddress(victim.task() + kernel.profile().offset("task_struct", "exit_state")), 0x10);
+        patch32(image, kernel.space().physicalAddress(victim.task() + kernel.profile().offset("task_struct", "usage")), 0);
+        AnalysisResult r = ImageAnalyzer.analyze(image, ProfileOptions.defaults());
+
+        assertEquals(List.of(), kinds(r, "hidden-process", "corrupt-process-list"));
+        assertTrue(r.processes().overall().complete(), r.processes().overall().reasons().toString());
+        Set<Integer> want = pids(listed);
+        want.remove(victim.pid());
+        assertEquals(want, pids(r.processes().processes()), "a freed task is no process");
+    }
+
+    /** A kernel thread without children, single-threaded, between two siblings: easy to unlink everywhere. */
+    private static ProcessInfo kernelThreadWithSiblings() {
+        return listed.stream().filter(p -> p.kernelThread() && p.ppid() == 2 && p.threads().size() == 1)
+                .skip(5).findFirst().orElseThrow();
+    }
+
+    /** Unlinks a task from the task list, its parent's children list, and its struct pid (as a DKOM rootkit would). */
+    private static Path unlinkedEverywhere(String name, ProcessInfo victim) throws IOException {
+        Path image = copy(name);
+        unlink(image, victim.task() + tasksOffset);
+        unlink(image, victim.task() + kernel.profile().offset("task_struct", "sibling"));
+        long pid = kernel.object("task_struct", victim.task()).pointer("thread_pid");
+        patch(image, kernel.space().physicalAddress(pid + kernel.profile().offset("pid", "tasks")), 0);
+        return image;
+    }
+
+    private static void unlink(Path image, long node) throws IOException {
+        long next = kernel.space().readU64(node + nextOffset);
+        long prev = kernel.space().readU64(node + prevOffset);
+        patch(image, kernel.space().physicalAddress(prev + nextOffset), next);
+        patch(image, kernel.space().physicalAddress(next + prevOffset), prev);
+    }
+
     /** Every process is listed; those at and beyond list position {@code from} are named in the finding, not in the tasks view. */
     private static void assertMissedBeyondTheBreak(AnalysisResult r, Finding f, int from) {
         assertEquals(pids(listed), pids(r.processes().processes()), "every process is still listed");
@@ -173,6 +240,13 @@ class TamperedTaskListTest {
             long offset = ElfSegments.fileOffset(ch, phys);
             ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, value);
             assertEquals(8, ch.write(b, offset));
+        }
+    }
+
+    static void patch32(Path elf, long phys, int value) throws IOException {
+        try (FileChannel ch = FileChannel.open(elf, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, value);
+            assertEquals(4, ch.write(b, ElfSegments.fileOffset(ch, phys)));
         }
     }
 
