@@ -10,6 +10,7 @@ import dev.sonde.analyzer.linux.LinuxProcesses;
 import dev.sonde.analyzer.linux.ProcessFindings;
 import dev.sonde.analyzer.linux.ProcessReport;
 import dev.sonde.analyzer.linux.crossview.CrossView;
+import dev.sonde.analyzer.linux.crossview.TaskScan;
 import dev.sonde.analyzer.report.ProcessTables;
 import dev.sonde.analyzer.report.Report;
 import dev.sonde.analyzer.report.ReportFormat;
@@ -69,6 +70,11 @@ final class AnalyzeCommand implements Callable<Integer> {
             description = "Skip the physical-memory scan for task_structs (the other views still cross-check the task list).")
     boolean noScan;
 
+    @Option(names = "--full-scan",
+            description = "Scan all of physical memory for task_structs, not only the task_struct slabs (slower; also finds"
+                    + " a task_struct placed outside its slab cache).")
+    boolean fullScan;
+
     @Override
     public Integer call() throws Exception {
         Set<String> selected = new LinkedHashSet<>(views == null || views.isEmpty() ? ProcessTables.VIEWS : views);
@@ -90,6 +96,7 @@ final class AnalyzeCommand implements Callable<Integer> {
             KernelMemory kernel = new KernelMemory(p, img.memory());
             LinuxProcesses linux = new LinuxProcesses(kernel, img.memory());
             CrossView.Result checked = new CrossView(kernel, img.memory(), linux).withMemoryScan(!noScan)
+                    .withScanMode(fullScan ? TaskScan.Mode.FULL : TaskScan.Mode.SLAB)
                     .check(linux.analyze());
             ProcessReport processes = checked.report();
             List<Finding> findings = new ArrayList<>(checked.findings());

@@ -23,7 +23,7 @@ public final class UsedByAnalyzer {
             "init_files", "init_fs", "init_net", "net_namespace_list", "modules", "super_blocks", "_text", "_stext",
             "_etext", "_end", "__start_notes", "__stop_notes", "__start_BTF", "__stop_BTF", "page_offset_base",
             "vmemmap_base", "vmalloc_base", "jiffies", "init_nsproxy", "mount_hashtable", "idt_table",
-            "sys_call_table");
+            "sys_call_table", "task_struct_cachep");
 
     private static Map<String, List<String>> members() {
         Map<String, List<String>> m = new LinkedHashMap<>();
@@ -86,6 +86,9 @@ public final class UsedByAnalyzer {
         m.put("module", List.of("state", "list", "name", "core_layout"));
         m.put("module_layout", List.of("base", "size"));
         m.put("thread_info", List.of("flags"));
+        m.put("page", List.of("flags"));
+        m.put("slab", List.of("slab_cache", "objects"));
+        m.put("kmem_cache", List.of("size"));
         return java.util.Collections.unmodifiableMap(m);
     }
 }

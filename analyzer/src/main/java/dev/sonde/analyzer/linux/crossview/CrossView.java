@@ -70,8 +70,9 @@ public final class CrossView {
                         .append(v.complete() ? "" : " (partial)").append(',');
             }
             b.setLength(b.length() - 1);
-            scan.ifPresent(s -> b.append(String.format("; scan read %d MiB, %d stale task_structs, %d rejected candidates",
-                    s.bytesScanned() >> 20, stale.size(), s.rejected())));
+            scan.ifPresent(s -> b.append(String.format("; %s scan read %.1f MiB, %d stale task_structs, %d rejected candidates",
+                    s.mode().name().toLowerCase(java.util.Locale.ROOT), s.bytesScanned() / 1048576.0, stale.size(),
+                    s.rejected())));
             return b.toString();
         }
     }
@@ -80,6 +81,7 @@ public final class CrossView {
     private final PhysicalMemory memory;
     private final LinuxProcesses processes;
     private boolean scanMemory = true;
+    private TaskScan.Mode scanMode = TaskScan.Mode.SLAB;
 
     /** {@code processes} is the analysis that produced the report to check; it reads the tasks other views add. */
     public CrossView(KernelMemory kernel, PhysicalMemory memory, LinuxProcesses processes) {
@@ -94,6 +96,12 @@ public final class CrossView {
         return this;
     }
 
+    /** How to scan (default {@link TaskScan.Mode#SLAB}). */
+    public CrossView withScanMode(TaskScan.Mode mode) {
+        this.scanMode = mode;
+        return this;
+    }
+
     public Result check(ProcessReport listed) {
         KernelViews kv = new KernelViews(kernel);
         List<ViewResult> views = new ArrayList<>();
@@ -103,7 +111,7 @@ public final class CrossView {
         java.util.Optional<TaskScan.Result> scan = java.util.Optional.empty();
         Map<Long, TaskScan.Candidate> candidates = new LinkedHashMap<>();
         if (scanMemory) {
-            TaskScan.Result s = new TaskScan(kernel, memory).scan();
+            TaskScan.Result s = new TaskScan(kernel, memory).scan(scanMode);
             scan = java.util.Optional.of(s);
             Map<Long, Integer> seen = new LinkedHashMap<>();
             for (TaskScan.Candidate c : s.candidates()) {

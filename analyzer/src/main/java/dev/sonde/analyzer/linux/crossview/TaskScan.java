@@ -45,9 +45,17 @@ public final class TaskScan {
                             long exitState, long usage) {
     }
 
-    /** What one scan found: validated candidates, how many self-referencing words failed validation, bytes read. */
-    public record Result(List<Candidate> candidates, int rejected, long bytesScanned, List<String> problems,
-                         boolean complete) {
+    /**
+     * What one scan found.
+     *
+     * @param mode           how it scanned (a slab scan falls back to a full one when the slabs cannot be located)
+     * @param candidates     the validated task_structs
+     * @param rejected       self-referencing words that failed validation (the per-CPU idle tasks, pid 0, among them)
+     * @param bytesScanned   bytes read: struct pages and slabs, or all of physical memory
+     * @param unmanagedPages present pages without a struct page (firmware ranges the kernel does not manage)
+     */
+    public record Result(Mode mode, List<Candidate> candidates, int rejected, long bytesScanned, long unmanagedPages,
+                         List<String> problems, boolean complete) {
         public Result {
             candidates = List.copyOf(candidates);
             problems = List.copyOf(problems);
@@ -62,40 +70,48 @@ public final class TaskScan {
         this.memory = memory;
     }
 
+    /** Where to look. */
+    public enum Mode {
+        /**
+         * Only the slabs of the {@code task_struct} cache: the {@code struct page}s in {@code vmemmap} name each
+         * slab's cache, so the scan reads 64 bytes per page plus the task slabs (falls back to {@link #FULL} when the
+         * profile lacks {@code task_struct_cachep} or {@code struct slab}).
+         */
+        SLAB,
+        /** All of physical memory: also finds a {@code task_struct} placed outside its slab cache. */
+        FULL
+    }
+
+    /** A slab-guided scan (see {@link Mode#SLAB}). */
     public Result scan() {
-        List<String> problems = new ArrayList<>();
+        return scan(Mode.SLAB);
+    }
+
+    public Result scan(Mode mode) {
         long pageOffset;
         try {
             pageOffset = kernel.space().readU64(kernel.profile().requireSymbol("page_offset_base"));
         } catch (AbsentMemoryException | ProfileException e) {
-            return new Result(List.of(), 0, 0, List.of("scan: page_offset_base: " + e.getMessage()), false);
+            return new Result(mode, List.of(), 0, 0, 0, List.of("scan: page_offset_base: " + e.getMessage()), false);
         }
         long glOff = kernel.profile().offset("task_struct", "group_leader");
         int size = (int) kernel.profile().requireSize("task_struct");
-        List<Long> hits = new ArrayList<>();
-        long[] bytes = {0};
-        boolean[] capped = {false};
-        PhysicalScan.scan(memory, memory.ranges(), size, (base, buf, length, limit) -> {
-            bytes[0] += limit;
-            int first = (int) ((ALIGN - (base & (ALIGN - 1))) & (ALIGN - 1));
-            long want = pageOffset + base;
-            for (int o = first; o < limit && o + glOff + 8 <= length; o += ALIGN) {
-                if (le64(buf, (int) (o + glOff)) == want + o) {
-                    if (hits.size() >= MAX_CANDIDATES) {
-                        capped[0] = true;
-                        return false;
-                    }
-                    hits.add(base + o);
-                }
-            }
-            return true;
-        });
-        if (capped[0]) {
+        List<String> problems = new ArrayList<>();
+        Hits hits = new Hits(pageOffset, glOff);
+        if (mode == Mode.SLAB && !slabs(hits, problems)) {
+            hits = new Hits(pageOffset, glOff);
+            mode = Mode.FULL;
+        }
+        if (mode == Mode.FULL) {
+            Hits h = hits;
+            PhysicalScan.scan(memory, memory.ranges(), size, (base, buf, length, limit) -> h.visit(base, buf, length, limit));
+        }
+        if (hits.capped) {
             problems.add("scan: stopped at the limit of " + MAX_CANDIDATES + " candidates");
         }
         List<Candidate> out = new ArrayList<>();
         int rejected = 0;
-        for (long phys : hits) {
+        for (long phys : hits.found) {
             Candidate c = validate(pageOffset + phys, phys);
             if (c == null) {
                 rejected++;
@@ -103,7 +119,108 @@ public final class TaskScan {
                 out.add(c);
             }
         }
-        return new Result(out, rejected, bytes[0], problems, !capped[0]);
+        return new Result(mode, out, rejected, hits.bytes, hits.unmanagedPages, problems, !hits.capped && problems.isEmpty());
+    }
+
+    /** Self-referencing group_leader words found so far. */
+    private static final class Hits {
+        final long pageOffset;
+        final long glOff;
+        final List<Long> found = new ArrayList<>();
+        long bytes;
+        long unmanagedPages;
+        boolean capped;
+
+        Hits(long pageOffset, long glOff) {
+            this.pageOffset = pageOffset;
+            this.glOff = glOff;
+        }
+
+        /** Bytes [0, length) of buf are at physical base; objects may start below limit. */
+        boolean visit(long base, byte[] buf, int length, int limit) {
+            bytes += limit;
+            int first = (int) ((ALIGN - (base & (ALIGN - 1))) & (ALIGN - 1));
+            long want = pageOffset + base;
+            for (int o = first; o < limit && o + glOff + 8 <= length; o += ALIGN) {
+                if (le64(buf, (int) (o + glOff)) == want + o) {
+                    if (found.size() >= MAX_CANDIDATES) {
+                        capped = true;
+                        return false;
+                    }
+                    found.add(base + o);
+                }
+            }
+            return true;
+        }
+    }
+
+    static final int PAGE = 4096;
+    static final int PAGES_PER_READ = 512;
+    /** The largest slab SLUB makes ({@code PAGE_ALLOC_COSTLY_ORDER} is 3; order 4 leaves room). */
+    static final long MAX_SLAB = PAGE << 4;
+
+    /** Scans the task_struct slabs found through vmemmap; false when the profile cannot locate them. */
+    private boolean slabs(Hits hits, List<String> problems) {
+        var profile = kernel.profile();
+        var cachep = profile.symbol("task_struct_cachep");
+        var pgSlab = profile.enumValue("pageflags", "PG_slab");
+        if (cachep.isEmpty() || pgSlab.isEmpty() || profile.userType("slab").isEmpty()
+                || profile.member("slab", "slab_cache").isEmpty()) {
+            return false;
+        }
+        long cache;
+        long vmemmap;
+        long objectSize;
+        try {
+            cache = kernel.space().readU64(cachep.getAsLong());
+            vmemmap = kernel.space().readU64(profile.requireSymbol("vmemmap_base"));
+            objectSize = kernel.object("kmem_cache", cache).integer("size") & 0xffffffffL;
+        } catch (AbsentMemoryException | KernelReadException | ProfileException e) {
+            problems.add("scan: the task_struct cache: " + e.getMessage() + "; scanning all of physical memory");
+            return false;
+        }
+        int pageSize = (int) profile.requireSize("page");
+        long flagsOff = kernel.object("page", vmemmap).addressOf("flags") - vmemmap;
+        long cacheOff = kernel.object("slab", vmemmap).addressOf("slab_cache") - vmemmap;
+        long slabBit = 1L << pgSlab.getAsLong();
+        byte[] slab = new byte[(int) MAX_SLAB];
+        for (var range : memory.ranges()) {
+            long firstPfn = (range.start() + PAGE - 1) / PAGE;
+            long endPfn = range.end() / PAGE;
+            for (long pfn = firstPfn; pfn < endPfn; pfn += PAGES_PER_READ) {
+                int n = (int) Math.min(PAGES_PER_READ, endPfn - pfn);
+                byte[] pages;
+                try {
+                    pages = kernel.space().readBytes(vmemmap + pfn * pageSize, n * pageSize);
+                } catch (AbsentMemoryException e) {
+                    // no struct page: memory the kernel does not manage (firmware ROM), so no slab either
+                    hits.unmanagedPages += n;
+                    continue;
+                }
+                hits.bytes += (long) n * pageSize;
+                for (int i = 0; i < n; i++) {
+                    int at = i * pageSize;
+                    if ((le64(pages, at + (int) flagsOff) & slabBit) == 0 || le64(pages, at + (int) cacheOff) != cache) {
+                        continue;
+                    }
+                    long head = pfn + i;
+                    long objects;
+                    try {
+                        objects = kernel.object("slab", vmemmap + head * pageSize).integer("objects");
+                    } catch (KernelReadException e) {
+                        problems.add(String.format("scan: slab at pfn 0x%x: %s", head, e.getMessage()));
+                        continue;
+                    }
+                    long extent = Math.min(objects * objectSize, MAX_SLAB);
+                    long phys = head * PAGE;
+                    int got = memory.read(phys, slab, 0, (int) Math.min(extent, range.end() - phys));
+                    if (got > 0 && !hits.visit(phys, slab, got, got)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     /** The candidate when its fields are those of a task_struct, else null. */

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -54,6 +55,22 @@ class CrossViewCapturesTest {
                         "pid " + p.pid() + " " + p.comm());
             }
             assertTrue(r.scan().orElseThrow().complete());
+            assertEquals(TaskScan.Mode.SLAB, r.scan().orElseThrow().mode(), "the profile locates the task_struct slabs");
+        }
+    }
+
+    @Test
+    void theSlabScanFindsWhatTheFullScanFinds() throws IOException {
+        try (MemoryImage img = ImageOpener.standard().open(Fixtures.committedTinyImage())) {
+            KernelMemory kernel = new KernelMemory(KernelProfiles.build(img), img.memory());
+            TaskScan scan = new TaskScan(kernel, img.memory());
+            TaskScan.Result slab = scan.scan(TaskScan.Mode.SLAB);
+            TaskScan.Result full = scan.scan(TaskScan.Mode.FULL);
+            System.out.printf("slab scan: %d candidates in %.1f MiB; full scan: %d in %.1f MiB%n", slab.candidates().size(),
+                    slab.bytesScanned() / 1048576.0, full.candidates().size(), full.bytesScanned() / 1048576.0);
+            assertEquals(full.candidates(), slab.candidates());
+            assertTrue(slab.bytesScanned() * 10 < full.bytesScanned(), "the slab scan reads a fraction of memory");
+            assertEquals(TaskScan.Mode.FULL, full.mode());
         }
     }
 }
