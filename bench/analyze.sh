@@ -101,7 +101,7 @@ q() { printf '%q' "$1"; }
   done
 } >"$out/vol-plugins.sh"
 sonde_cmd="$(q "$repo/sonde") analyze $(q "$image") --format json >$(q "$out/sonde.json") 2>$(q "$out/sonde.err")"
-log "hyperfine: sonde analyze vs vol ${plugins[*]} ($runs runs + 1 warm-up each)"
+log "hyperfine: sonde analyze vs vol ${plugins[*]} ($runs runs + $warmup warm-up each)"
 hyperfine --style basic --warmup "$warmup" --runs "$runs" \
   --prepare "rm -rf $(q "$volcache") && mkdir -p $(q "$volcache")" \
   --export-json "$out/hyperfine-peer.json" \

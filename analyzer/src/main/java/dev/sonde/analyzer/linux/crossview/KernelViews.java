@@ -23,6 +23,8 @@ import java.util.Set;
 final class KernelViews {
     static final int MAX_TASKS = 1 << 20;
     static final int MAX_THREADS = 1 << 16;
+    /** List entries the children view reads in all (a hostile guest could make every task's list huge). */
+    static final long MAX_STEPS = 4L * MAX_TASKS;
 
     private final KernelMemory kernel;
 
@@ -105,10 +107,11 @@ final class KernelViews {
         Set<Long> groups = new HashSet<>();
         queue.add(init);
         seen.add(init.address());
+        long steps = 0;
         while (!queue.isEmpty()) {
             KObject t = queue.poll();
-            if (seen.size() > MAX_TASKS) {
-                problems.add("children: stopped at the limit of " + MAX_TASKS + " tasks");
+            if (seen.size() > MAX_TASKS || steps > MAX_STEPS) {
+                problems.add("children: stopped at the limit of " + MAX_TASKS + " tasks or " + MAX_STEPS + " list entries");
                 complete = false;
                 break;
             }
@@ -118,6 +121,7 @@ final class KernelViews {
                 }
                 WalkResult<KObject> kids = kernel.list(t.addressOf("children"), "task_struct", "sibling", MAX_TASKS);
                 complete &= note(kids, "children of task 0x%x".formatted(t.address()), problems);
+                steps += kids.items().size();
                 for (KObject c : kids.items()) {
                     if (seen.add(c.address())) {
                         queue.add(c);
@@ -129,6 +133,7 @@ final class KernelViews {
                     WalkResult<KObject> threads = kernel.list(s.addressOf("thread_head"), "task_struct", "thread_node",
                             MAX_THREADS);
                     complete &= note(threads, "threads of task 0x%x".formatted(t.address()), problems);
+                    steps += threads.items().size();
                     for (KObject th : threads.items()) {
                         if (seen.add(th.address())) {
                             queue.add(th);

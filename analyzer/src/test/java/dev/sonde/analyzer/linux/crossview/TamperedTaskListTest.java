@@ -182,6 +182,21 @@ class TamperedTaskListTest {
         assertEquals(want, pids(r.processes().processes()), "a freed task is no process");
     }
 
+    @Test
+    void aZombieIsNoHiddenProcess() throws IOException {
+        ProcessInfo zombie = listed.stream().filter(p -> !p.kernelThread() && p.pid() > 50).findFirst().orElseThrow();
+        Path image = copy("zombie");
+        // an exited, unreaped process: exit_state EXIT_ZOMBIE, its stack released, still on every list
+        patch32(image, kernel.space().physicalAddress(zombie.task() + kernel.profile().offset("task_struct", "exit_state")), 0x20);
+        patch(image, kernel.space().physicalAddress(zombie.task() + kernel.profile().offset("task_struct", "stack")), 0);
+        AnalysisResult r = ImageAnalyzer.analyze(image, ProfileOptions.defaults());
+
+        assertEquals(List.of(), kinds(r, "hidden-process", "corrupt-process-list"));
+        ProcessInfo z = r.processes().processes().stream().filter(p -> p.pid() == zombie.pid()).findFirst().orElseThrow();
+        assertEquals("Z", z.state());
+        assertEquals(List.of("tasks", "pid-idr", "children", "scan"), r.processes().viewsOf(z));
+    }
+
     /** A kernel thread without children, single-threaded, between two siblings: easy to unlink everywhere. */
     private static ProcessInfo kernelThreadWithSiblings() {
         return listed.stream().filter(p -> p.kernelThread() && p.ppid() == 2 && p.threads().size() == 1)
