@@ -117,9 +117,9 @@ python3 "$here/compare_analyze.py" "$out/sonde.json" "$out/vol-linux.pslist.json
 if [[ -f $big ]]; then
   log "hyperfine: scan modes on $big"
   hyperfine --style basic --warmup "$warmup" --runs "$runs" --export-json "$out/hyperfine-scan.json" \
-    -n "--no-scan" "$(q "$repo/sonde") analyze $(q "$big") --format json --no-scan >/dev/null 2>&1" \
+    -n "no scan (--no-scan)" "$(q "$repo/sonde") analyze $(q "$big") --format json --no-scan >/dev/null 2>&1" \
     -n "slab scan (default)" "$(q "$repo/sonde") analyze $(q "$big") --format json >/dev/null 2>&1" \
-    -n "--full-scan" "$(q "$repo/sonde") analyze $(q "$big") --format json --full-scan >/dev/null 2>&1" >&2
+    -n "full scan (--full-scan)" "$(q "$repo/sonde") analyze $(q "$big") --format json --full-scan >/dev/null 2>&1" >&2
   for which in image big; do
     img=$image
     [[ $which == big ]] && img=$big

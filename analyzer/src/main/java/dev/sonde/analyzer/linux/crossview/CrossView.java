@@ -17,6 +17,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -55,7 +56,7 @@ public final class CrossView {
      * @param stale    tasks only the scan found and that are not live
      */
     public record Result(ProcessReport report, List<Finding> findings, List<ViewResult> views,
-                         java.util.Optional<TaskScan.Result> scan, List<TaskScan.Candidate> stale) {
+                         Optional<TaskScan.Result> scan, List<TaskScan.Candidate> stale) {
         public Result {
             findings = List.copyOf(findings);
             views = List.copyOf(views);
@@ -108,11 +109,11 @@ public final class CrossView {
         views.add(guarded(ProcessView.TASK_LIST, kv::taskList));
         views.add(guarded(ProcessView.PID_IDR, kv::pidIdr));
         views.add(guarded(ProcessView.CHILDREN, kv::children));
-        java.util.Optional<TaskScan.Result> scan = java.util.Optional.empty();
+        Optional<TaskScan.Result> scan = Optional.empty();
         Map<Long, TaskScan.Candidate> candidates = new LinkedHashMap<>();
         if (scanMemory) {
             TaskScan.Result s = new TaskScan(kernel, memory).scan(scanMode);
-            scan = java.util.Optional.of(s);
+            scan = Optional.of(s);
             Map<Long, Integer> seen = new LinkedHashMap<>();
             for (TaskScan.Candidate c : s.candidates()) {
                 seen.put(c.task(), c.pid());
@@ -120,65 +121,86 @@ public final class CrossView {
             }
             views.add(new ViewResult(ProcessView.MEMORY_SCAN, seen, s.problems(), s.complete()));
         }
-
-        Map<Long, EnumSet<ProcessView>> seenBy = new LinkedHashMap<>();
-        Map<Long, Integer> pids = new LinkedHashMap<>();
-        for (ViewResult v : views) {
-            v.leaders().forEach((task, pid) -> {
-                seenBy.computeIfAbsent(task, k -> EnumSet.noneOf(ProcessView.class)).add(v.view());
-                pids.putIfAbsent(task, pid);
-            });
+        Reconciliation r = new Reconciliation(views, candidates, listed.completeness().reasons());
+        r.run();
+        List<ProcessInfo> all = new ArrayList<>(listed.processes());
+        for (long task : r.extra) {
+            try {
+                all.add(processes.process(kernel.object("task_struct", task)));
+            } catch (KernelReadException | AbsentMemoryException | ProfileException x) {
+                r.reasons.add(String.format("task 0x%x (found by %s): %s", task, labels(r.seenBy.get(task)), x.getMessage()));
+            }
         }
-        Set<ProcessView> liveViews = EnumSet.of(ProcessView.TASK_LIST, ProcessView.PID_IDR, ProcessView.CHILDREN);
-        Map<ProcessView, ViewResult> byView = new LinkedHashMap<>();
-        views.forEach(v -> byView.put(v.view(), v));
+        Map<Long, List<String>> viewLabels = new LinkedHashMap<>();
+        for (ProcessInfo p : all) {
+            Set<ProcessView> in = r.seenBy.getOrDefault(p.task(), EnumSet.noneOf(ProcessView.class));
+            viewLabels.put(p.task(), in.stream().map(ProcessView::label).toList());
+        }
+        ProcessReport report = new ProcessReport(all, Completeness.of(r.reasons), viewLabels);
+        return new Result(report, r.findings, views, scan, r.stale);
+    }
 
-        List<String> reasons = new ArrayList<>(listed.completeness().reasons());
-        for (ViewResult v : views) {
-            if (v.view() != ProcessView.TASK_LIST) {
-                v.problems().forEach(p -> reasons.add("view " + v.view().label() + ": " + p));
-                if (!v.complete() && v.problems().isEmpty()) {
-                    reasons.add("view " + v.view().label() + ": walk stopped early");
+    /** Applies the rule of the class comment to what the views saw. */
+    private final class Reconciliation {
+        static final Set<ProcessView> LIVE = EnumSet.of(ProcessView.TASK_LIST, ProcessView.PID_IDR, ProcessView.CHILDREN);
+
+        final Map<ProcessView, ViewResult> byView = new LinkedHashMap<>();
+        final Map<Long, TaskScan.Candidate> candidates;
+        final Map<Long, EnumSet<ProcessView>> seenBy = new LinkedHashMap<>();
+        final Map<Long, Integer> pids = new LinkedHashMap<>();
+        final List<String> reasons;
+        final List<Finding> findings = new ArrayList<>();
+        /** Per broken live view, the processes other views found that its walk did not reach. */
+        final Map<ProcessView, List<String>> missedByBroken = new TreeMap<>();
+        final List<TaskScan.Candidate> stale = new ArrayList<>();
+        /** Processes to add to the report: seen by some view, not on the task list, not stale. */
+        final List<Long> extra = new ArrayList<>();
+
+        Reconciliation(List<ViewResult> views, Map<Long, TaskScan.Candidate> candidates, List<String> listReasons) {
+            this.candidates = candidates;
+            this.reasons = new ArrayList<>(listReasons);
+            for (ViewResult v : views) {
+                byView.put(v.view(), v);
+                v.leaders().forEach((task, pid) -> {
+                    seenBy.computeIfAbsent(task, k -> EnumSet.noneOf(ProcessView.class)).add(v.view());
+                    pids.putIfAbsent(task, pid);
+                });
+                if (v.view() != ProcessView.TASK_LIST) { // the task list's own problems are already in listReasons
+                    v.problems().forEach(p -> reasons.add("view " + v.view().label() + ": " + p));
+                    if (!v.complete() && v.problems().isEmpty()) {
+                        reasons.add("view " + v.view().label() + ": walk stopped early");
+                    }
                 }
             }
         }
-        List<Finding> findings = new ArrayList<>();
-        Map<ProcessView, List<String>> missedByBroken = new TreeMap<>();
-        List<TaskScan.Candidate> stale = new ArrayList<>();
-        List<Long> extra = new ArrayList<>();
-        for (Map.Entry<Long, EnumSet<ProcessView>> e : seenBy.entrySet()) {
-            long task = e.getKey();
-            EnumSet<ProcessView> in = e.getValue();
-            int pid = pids.get(task);
+
+        void run() {
+            seenBy.forEach(this::reconcile);
+            brokenViews();
+            extra.sort(Comparator.comparing(pids::get));
+        }
+
+        private void reconcile(long task, Set<ProcessView> in) {
             EnumSet<ProcessView> absent = EnumSet.noneOf(ProcessView.class);
-            for (ProcessView v : liveViews) {
+            for (ProcessView v : LIVE) {
                 if (byView.containsKey(v) && !in.contains(v)) {
                     absent.add(v);
                 }
             }
             if (absent.isEmpty()) {
-                continue;
+                return;
             }
+            int pid = pids.get(task);
             Facts f = facts(task);
+            if (absent.size() == LIVE.size()) {
+                scanOnly(task, pid, f, in, absent);
+                return;
+            }
             if (!in.contains(ProcessView.TASK_LIST)) {
                 extra.add(task);
             }
-            if (absent.size() == liveViews.size()) {
-                TaskScan.Candidate c = candidates.get(task);
-                if (c == null || !c.live()) {
-                    stale.add(c);
-                    extra.remove(task);
-                    continue;
-                }
-                reasons.add(String.format("views disagree: pid %d (%s) at 0x%x is live but only the physical-memory scan "
-                        + "found it", pid, f.comm, task));
-                findings.add(hidden(task, pid, f, in, absent, List.of(String.format(
-                        "found at physical 0x%x; reference count %d, exit_state 0, neighbours on the task list point back: %s",
-                        c.physical(), c.usage(), c.neighboursPointBack() ? "yes" : "no"))));
-                continue;
-            }
             if ((f.exitState & EXIT_DEAD) != 0) {
-                continue; // being reaped: release_task unlinks it from every list at once
+                return; // being reaped: release_task unlinks it from every list at once
             }
             EnumSet<ProcessView> unexplained = EnumSet.noneOf(ProcessView.class);
             for (ProcessView v : absent) {
@@ -195,40 +217,42 @@ public final class CrossView {
                 findings.add(hidden(task, pid, f, in, unexplained, List.of()));
             }
         }
-        for (Map.Entry<ProcessView, List<String>> e : missedByBroken.entrySet()) {
-            ViewResult v = byView.get(e.getKey());
-            List<String> ev = new ArrayList<>();
-            v.problems().stream().limit(10).forEach(p -> ev.add("walk: " + p));
-            ev.add("walk reached " + v.leaders().size() + " processes; the other views found these beyond the break:");
-            ev.addAll(e.getValue());
-            findings.add(new Finding("corrupt-process-list", "high", 0, "",
-                    "the " + describe(e.getKey()) + " is corrupt: its walk broke off, and other views found "
-                            + e.getValue().size() + " processes it did not reach", ev));
-        }
-        for (ViewResult v : views) {
-            if (v.view().live() && !v.complete() && !missedByBroken.containsKey(v.view())) {
-                findings.add(new Finding("corrupt-process-list", "high", 0, "",
-                        "the " + describe(v.view()) + " is corrupt: its walk broke off", v.problems().stream()
-                        .limit(10).map(p -> "walk: " + p).toList()));
+
+        /** Found by the scan alone: hidden when live, else a stale task_struct. */
+        private void scanOnly(long task, int pid, Facts f, Set<ProcessView> in, Set<ProcessView> absent) {
+            TaskScan.Candidate c = candidates.get(task);
+            if (c == null || !c.live()) {
+                if (c != null) {
+                    stale.add(c);
+                }
+                return;
             }
+            extra.add(task);
+            reasons.add(String.format("views disagree: pid %d (%s) at 0x%x is live but only the physical-memory scan "
+                    + "found it", pid, f.comm, task));
+            findings.add(hidden(task, pid, f, in, absent, List.of(String.format(
+                    "found at physical 0x%x; reference count %d, exit_state 0, neighbours on the task list point back: %s",
+                    c.physical(), c.usage(), c.neighboursPointBack() ? "yes" : "no"))));
         }
 
-        List<ProcessInfo> all = new ArrayList<>(listed.processes());
-        extra.sort(Comparator.comparing(pids::get));
-        for (long task : extra) {
-            try {
-                all.add(processes.process(kernel.object("task_struct", task)));
-            } catch (KernelReadException | AbsentMemoryException | ProfileException x) {
-                reasons.add(String.format("task 0x%x (found by %s): %s", task, labels(seenBy.get(task)), x.getMessage()));
+        /** One corrupt-process-list finding per live view whose walk broke off. */
+        private void brokenViews() {
+            for (ViewResult v : byView.values()) {
+                if (!v.view().live() || v.complete()) {
+                    continue;
+                }
+                List<String> ev = new ArrayList<>();
+                v.problems().stream().limit(10).forEach(p -> ev.add("walk: " + p));
+                List<String> missed = missedByBroken.getOrDefault(v.view(), List.of());
+                String summary = "the " + describe(v.view()) + " is corrupt: its walk broke off";
+                if (!missed.isEmpty()) {
+                    ev.add("walk reached " + v.leaders().size() + " processes; the other views found these beyond the break:");
+                    ev.addAll(missed);
+                    summary += ", and other views found " + missed.size() + " processes it did not reach";
+                }
+                findings.add(new Finding("corrupt-process-list", "high", 0, "", summary, ev));
             }
         }
-        Map<Long, List<String>> viewLabels = new LinkedHashMap<>();
-        for (ProcessInfo p : all) {
-            EnumSet<ProcessView> in = seenBy.getOrDefault(p.task(), EnumSet.noneOf(ProcessView.class));
-            viewLabels.put(p.task(), in.stream().map(ProcessView::label).toList());
-        }
-        ProcessReport report = new ProcessReport(all, Completeness.of(reasons), viewLabels);
-        return new Result(report, findings, views, scan, stale.stream().filter(java.util.Objects::nonNull).toList());
     }
 
     private Finding hidden(long task, int pid, Facts f, Set<ProcessView> in, Set<ProcessView> absent, List<String> more) {
