@@ -21,7 +21,7 @@ public final class FindingChanges implements DiffRule {
                 d.put("finding", f.kind());
                 d.put("pid", f.pid());
                 d.put("comm", f.comm());
-                out.add(new Change("finding-new", f.severity(), f.summary(), d));
+                out.add(new Change("finding-new", f.severity(), "process " + f.pid() + " (" + f.comm() + "): " + f.summary(), d));
             }
         }
         return out;
