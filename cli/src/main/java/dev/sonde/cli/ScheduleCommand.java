@@ -80,7 +80,7 @@ final class ScheduleCommand implements Callable<Integer> {
                 out.printf("job %s: cron '%s', domains %s on %s, memory %s%s, analyze %s, store %s, retention %s%n",
                         j.name(), j.cron(), String.join(",", j.domains()), j.uri(), j.options().memory().label(),
                         j.options().disks() ? " + disks" : "", j.analyze() ? "on" : "off", j.store(),
-                        j.retention().isEmpty() ? "none" : j.retention());
+                        j.retention().describe());
                 Instant after = Instant.now();
                 for (int i = 0; i < firings; i++) {
                     Optional<Scheduler.Firing> f = s.next(j, after);
