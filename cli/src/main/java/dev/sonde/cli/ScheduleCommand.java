@@ -147,9 +147,11 @@ final class ScheduleCommand implements Callable<Integer> {
             if (server != null) {
                 server.close();
             }
+            // before the latch: once it opens, the shutdown hook returns and the JVM may halt
+            log.println("sonde schedule: stopped");
+            log.flush();
             done.countDown();
         }
-        log.println("sonde schedule: stopped");
         return ExitCodes.OK;
     }
 }
