@@ -24,7 +24,8 @@ class LinuxProcessesCapturesTest {
     static final java.util.Set<String> TRANSIENT = java.util.Set.of("state");
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny/memory.elf", "tiny/memory.kdump", "tiny/memory.save", "debian/memory.elf"})
+    @ValueSource(strings = {"tiny/memory.elf", "tiny/memory.kdump", "tiny/memory.save", "debian/memory.elf",
+            "debian/memory.kdump", "debian/memory.save"})
     void cachedCaptureEqualsItsGroundTruth(String capture) {
         String guest = capture.substring(0, capture.indexOf('/'));
         Path dir = Fixtures.captureDir(guest);
