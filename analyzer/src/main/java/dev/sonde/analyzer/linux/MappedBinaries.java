@@ -23,7 +23,8 @@ import java.util.Optional;
  * <p>
  * Pages are read through the process' own page tables; a page is resident when they map it. The same physical page
  * (a shared library's code in every process) is hashed once: digests are cached by physical address, so one instance
- * serves a whole image. Every read is bounded: at most {@value #MAX_PAGES} pages per process, {@value #MAX_PHDRS}
+ * serves a whole image. The ELF header of a file is read where some process has it mapped (a forked child that never
+ * touched its header page shares it with the parent, whose copy is used). Every read is bounded: at most {@value #MAX_PAGES} pages per process, {@value #MAX_PHDRS}
  * program headers, {@value #MAX_NOTES} bytes of notes.
  */
 public final class MappedBinaries {
@@ -39,6 +40,8 @@ public final class MappedBinaries {
     private final KernelMemory kernel;
     private final MemoryView physical;
     private final Map<Long, String> digestByPhysical = new HashMap<>();
+    /** ELF facts per file (dev, inode, path): a forked child that never touched the header shares its parent's file. */
+    private final Map<String, Elf> elfByFile = new HashMap<>();
     private final MessageDigest sha256;
     private final byte[] page = new byte[PAGE];
 
@@ -112,8 +115,14 @@ public final class MappedBinaries {
             Optional<String> elfType = Optional.empty();
             Optional<String> buildId = Optional.empty();
             if (!anonymous) {
+                String fileKey = first.dev() + " " + first.inode() + " " + path;
                 try {
                     Elf elf = elf(user, group);
+                    if (elf.type.isEmpty() && elfByFile.containsKey(fileKey)) {
+                        elf = elfByFile.get(fileKey); // header not mapped here: the same file as mapped elsewhere
+                    } else if (elf.type.isPresent()) {
+                        elfByFile.putIfAbsent(fileKey, elf);
+                    }
                     elfType = elf.type;
                     buildId = elf.buildId;
                 } catch (KernelReadException e) {
