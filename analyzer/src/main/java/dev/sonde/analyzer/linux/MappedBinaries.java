@@ -4,6 +4,7 @@ import dev.sonde.analyzer.kernel.profile.KernelMemory;
 import dev.sonde.analyzer.kernel.profile.KernelReadException;
 import dev.sonde.analyzer.memory.AbsentMemoryException;
 import dev.sonde.analyzer.memory.MemoryView;
+import dev.sonde.analyzer.memory.x86.PageMapping;
 import dev.sonde.analyzer.memory.x86.X86AddressSpace;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -130,25 +131,34 @@ public final class MappedBinaries {
                 }
             }
             List<PageDigest> pages = new ArrayList<>();
+            boolean limited = false;
             for (Mapping m : group) {
                 if ((m.flags() & Mapping.VM_EXEC) == 0) {
                     continue;
                 }
-                for (long va = m.start(); Long.compareUnsigned(va, m.end()) < 0; va += PAGE) {
-                    if (budget-- <= 0) {
-                        problems.add("stopped at the limit of " + MAX_PAGES + " executable pages per process");
-                        break;
-                    }
-                    long phys = user.physicalAddress(va);
-                    if (phys < 0) {
-                        continue;
-                    }
-                    Optional<String> d = digest(phys);
-                    if (d.isPresent()) {
-                        long fileOffset = anonymous ? -1 : m.offset() + (va - m.start());
-                        pages.add(new PageDigest(va, fileOffset, d.get()));
+                // one walk of the page tables over the mapping, rather than one walk per page
+                List<PageMapping> leaves = new ArrayList<>();
+                if (budget <= 0 || user.mappings(m.start(), m.end(), budget + 1L, leaves::add).truncated()) {
+                    limited = true;
+                }
+                for (PageMapping leaf : leaves) {
+                    long from = Math.max(leaf.virtualAddress(), m.start());
+                    long to = Math.min(leaf.virtualEnd(), m.end());
+                    for (long va = from; va < to; va += PAGE) {
+                        if (budget-- <= 0) {
+                            limited = true;
+                            break;
+                        }
+                        Optional<String> d = digest(leaf.physicalAddress() + (va - leaf.virtualAddress()));
+                        if (d.isPresent()) {
+                            long fileOffset = anonymous ? -1 : m.offset() + (va - m.start());
+                            pages.add(new PageDigest(va, fileOffset, d.get()));
+                        }
                     }
                 }
+            }
+            if (limited) {
+                problems.add("stopped at the limit of " + MAX_PAGES + " executable pages per process");
             }
             out.add(new MappedBinary(p.pid(), path, origin, first.inode(), first.dev(), group, elfType, buildId, pages,
                     total, combined(pages), problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems))));

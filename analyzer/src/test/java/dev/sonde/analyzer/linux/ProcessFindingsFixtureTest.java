@@ -126,4 +126,22 @@ class ProcessFindingsFixtureTest {
             assertEquals(List.of("environment " + v[0]), f.get(0).evidence());
         }
     }
+
+    /** The tiny guest's init (busybox sh /init, fd 10 on /init) with its script unlinked: a deleted-script finding. */
+    @Test
+    void anInterpreterRunningADeletedScriptIsAFinding() {
+        ProcessInfo p = TinyFixture.report().processes().stream().filter(x -> x.pid() == 1).findFirst().orElseThrow();
+        assertEquals(List.of(), ProcessFindings.find(new ProcessReport(List.of(p), p.completeness())));
+        List<OpenFile> files = p.files().stream().map(f -> f.target().equals(java.util.Optional.of("/init"))
+                ? new OpenFile(f.fd(), java.util.Optional.of("/init (deleted)"), f.kind(), f.flags(), f.pos(), f.inode(),
+                f.file(), f.problem(), f.socket()) : f).toList();
+        assertTrue(files.stream().anyMatch(f -> f.target().equals(java.util.Optional.of("/init (deleted)"))));
+        ProcessInfo q = new ProcessInfo(p.task(), p.pid(), p.tgid(), p.ppid(), p.comm(), p.state(), p.kernelThread(),
+                p.flags(), p.uid(), p.euid(), p.gid(), p.egid(), p.startTimeNs(), p.startTicks(), p.cmdline(),
+                p.environ(), p.exe(), p.threads(), p.maps(), files, p.completeness());
+        List<Finding> f = ProcessFindings.find(new ProcessReport(List.of(q), q.completeness()));
+        assertEquals(List.of("deleted-script"), f.stream().map(Finding::kind).toList());
+        assertEquals("high", f.get(0).severity());
+        assertTrue(f.get(0).evidence().contains("open file /init (deleted)"), String.valueOf(f.get(0).evidence()));
+    }
 }
