@@ -141,6 +141,41 @@ class MappedBinariesFixtureTest {
         assertTrue(shared > 1000, "pages seen in more than one process: " + shared);
     }
 
+    /** The page-cache route (used when no process maps a file's header) reads the same build-id as the mapping. */
+    @Test
+    void thePageCacheGivesTheSameBuildIdAsTheMapping() throws Exception {
+        ProcessInfo init = TinyAnalysis.result().processes().processes().stream().filter(p -> p.pid() == 1).findFirst()
+                .orElseThrow();
+        Mapping first = init.maps().stream().filter(m -> m.path().equals(Optional.of("/bin/busybox"))).findFirst()
+                .orElseThrow();
+        try (dev.sonde.analyzer.image.MemoryImage image = dev.sonde.analyzer.image.ImageOpener.standard()
+                .open(dev.sonde.analyzer.fixtures.Fixtures.committedTinyImage())) {
+            dev.sonde.analyzer.kernel.profile.KernelMemory k = new dev.sonde.analyzer.kernel.profile.KernelMemory(
+                    dev.sonde.analyzer.kernel.profile.KernelProfiles.build(image), image.memory());
+            assertEquals(binary(1, "/bin/busybox").buildId(), new MappedBinaries(k, image.memory()).pageCacheBuildId(init, first));
+        }
+    }
+
+    /**
+     * On the debian capture every file-backed binary gets its ELF type and build-id, nginx's (whose header page no
+     * process maps after its daemonizing forks) from the page cache.
+     */
+    @Test
+    void everyFileBinaryOfTheDebianCaptureHasABuildId() {
+        Path image = dev.sonde.analyzer.fixtures.Fixtures.captureDir("debian").resolve("memory.elf");
+        if (!Files.isRegularFile(image)) {
+            System.out.println("skipped: no " + image + " (build it with fixtures/debian/capture.sh)");
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, "no capture " + image);
+        }
+        AnalysisResult r = TinyAnalysis.analyze(image);
+        List<String> without = r.binaries().stream().filter(b -> b.origin() != BinaryOrigin.ANONYMOUS)
+                .filter(b -> b.elfType().isEmpty() || b.buildId().isEmpty() || b.problem().isPresent())
+                .map(b -> b.pid() + " " + b.path() + " " + b.problem().orElse("")).toList();
+        assertEquals(List.of(), without);
+        System.out.println("debian: " + r.binaries().size() + " binaries, "
+                + r.binaries().stream().mapToInt(b -> b.pages().size()).sum() + " resident executable pages");
+    }
+
     static String combined(List<PageDigest> pages) throws Exception {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         for (PageDigest p : pages) {
