@@ -72,7 +72,7 @@ public final class MappedBinaries {
         return out;
     }
 
-    /** The binaries of one process: files in order of their first mapping, then nothing for kernel threads. */
+    /** The binaries of one process, in order of their first mapping; none for a kernel thread. */
     public List<MappedBinary> of(ProcessInfo p) {
         if (p.kernelThread() || p.maps().isEmpty()) {
             return List.of();
@@ -107,12 +107,13 @@ public final class MappedBinaries {
             BinaryOrigin origin = anonymous ? BinaryOrigin.ANONYMOUS
                     : path.startsWith("/memfd:") ? BinaryOrigin.MEMFD
                     : path.endsWith(DELETED) ? BinaryOrigin.DELETED : BinaryOrigin.FILE;
-            int total = 0;
+            long pagesTotal = 0;
             for (Mapping m : group) {
                 if ((m.flags() & Mapping.VM_EXEC) != 0) {
-                    total += (int) Math.min(Integer.MAX_VALUE, (m.end() - m.start()) / PAGE);
+                    pagesTotal += Long.divideUnsigned(m.end() - m.start(), PAGE);
                 }
             }
+            int total = (int) Math.min(Integer.MAX_VALUE, Math.max(0, pagesTotal)); // a hostile VMA can claim 2^35 pages
             if (user == null) {
                 out.add(new MappedBinary(p.pid(), path, origin, first.inode(), first.dev(), group, Optional.empty(),
                         Optional.empty(), List.of(), total, Optional.empty(), Optional.of(spaceProblem)));
@@ -382,10 +383,6 @@ public final class MappedBinaries {
 
     private static long u64(byte[] b, int o) {
         return u32(b, o) | u32(b, o + 4) << 32;
-    }
-
-    static boolean executable(Mapping m) {
-        return (m.flags() & Mapping.VM_EXEC) != 0;
     }
 
 }
