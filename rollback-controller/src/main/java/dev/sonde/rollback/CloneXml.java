@@ -27,7 +27,8 @@ import org.xml.sax.InputSource;
  *   <li>network interfaces on an isolated network (no forward, no host address) with the link down;</li>
  *   <li>serial ports and the console written to files in the fork's directory; other character devices to null,
  *       the guest agent's channel on a socket libvirt chooses;</li>
- *   <li>graphics and the domain's security labels removed; every lifecycle action {@code destroy}.</li>
+ *   <li>graphics and the domain's security labels removed; every lifecycle action {@code destroy};</li>
+ *   <li>a cgroup CPU quota for the whole domain ({@code <cputune><global_quota>}).</li>
  * </ul>
  * A device the clone would share with the original in a way that writes to it (a writable disk the bundle lacks, a
  * host file system, a passed-through host device, a TPM's state) makes the fork fail instead.
@@ -54,9 +55,10 @@ public final class CloneXml {
      * @param forkDir where console files go
      * @param network the isolated network's name
      * @param forkId  recorded in the clone's metadata
+     * @param cpuPercent CPU the whole clone may use, in percent of one host CPU
      */
-    public static String build(String saveXml, Map<String, DiskPlan> disks, Path forkDir, String network, String forkId)
-            throws IOException {
+    public static String build(String saveXml, Map<String, DiskPlan> disks, Path forkDir, String network, String forkId,
+            int cpuPercent) throws IOException {
         Document doc = parse(saveXml);
         Element root = doc.getDocumentElement();
         List<String> refused = new ArrayList<>();
@@ -69,6 +71,7 @@ public final class CloneXml {
                 e.setTextContent("destroy");
             }
         }
+        cpuQuota(doc, root, cpuPercent);
         Element devices = child(root, "devices");
         if (devices != null) {
             disks(doc, devices, disks, refused);
@@ -97,6 +100,26 @@ public final class CloneXml {
         mark.setAttribute("id", forkId);
         md.appendChild(mark);
         return serialize(doc);
+    }
+
+    private static void cpuQuota(Document doc, Element root, int percent) {
+        Element ct = child(root, "cputune");
+        if (ct == null) {
+            ct = doc.createElement("cputune");
+            Element devices = child(root, "devices");
+            root.insertBefore(ct, devices);
+        }
+        for (String tag : List.of("global_period", "global_quota")) {
+            for (Element e : children(ct, tag)) {
+                ct.removeChild(e);
+            }
+        }
+        Element period = doc.createElement("global_period");
+        period.setTextContent("100000");
+        Element quota = doc.createElement("global_quota");
+        quota.setTextContent(Long.toString(Math.max(1000, 1000L * percent)));
+        ct.appendChild(period);
+        ct.appendChild(quota);
     }
 
     private static void disks(Document doc, Element devices, Map<String, DiskPlan> plans, List<String> refused) {

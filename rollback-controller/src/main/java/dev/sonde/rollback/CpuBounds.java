@@ -2,34 +2,21 @@ package dev.sonde.rollback;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
-import com.sun.jna.Structure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Bounds a local clone's QEMU process without cgroups: {@code RLIMIT_CPU} (QEMU is killed by the kernel after that
- * many CPU seconds, SIGXCPU then SIGKILL) and the lowest scheduling priority (nice 19) on every thread, so the clone
- * never takes CPU time from the original.
+ * Gives a local clone's QEMU threads the lowest scheduling priority (nice 19), on top of the cgroup CPU quota of its
+ * domain XML ({@code <cputune>}), so the clone yields to the original whenever both want the CPU.
  */
 final class CpuBounds {
-    private static final int RLIMIT_CPU = 0;
     private static final int PRIO_PROCESS = 0;
-
-    /** struct rlimit. */
-    @Structure.FieldOrder({"cur", "max"})
-    public static final class Rlimit extends Structure {
-        public long cur;
-        public long max;
-    }
 
     interface LibC extends Library {
         LibC INSTANCE = Native.load("c", LibC.class);
-
-        int prlimit(int pid, int resource, Rlimit newLimit, Rlimit oldLimit);
 
         int setpriority(int which, int who, int prio);
     }
@@ -49,16 +36,8 @@ final class CpuBounds {
         return -1;
     }
 
-    /** Applies the bounds to {@code pid}; returns what was applied, for the report. */
-    static List<String> apply(int pid, long cpuSeconds) throws IOException {
-        List<String> done = new ArrayList<>();
-        Rlimit r = new Rlimit();
-        r.cur = cpuSeconds;
-        r.max = cpuSeconds + 5;
-        if (LibC.INSTANCE.prlimit(pid, RLIMIT_CPU, r, null) != 0) {
-            throw new IOException("prlimit(RLIMIT_CPU) on QEMU pid " + pid + " failed (errno " + Native.getLastError() + ")");
-        }
-        done.add("RLIMIT_CPU " + cpuSeconds + " s on QEMU pid " + pid);
+    /** Renices every thread of {@code pid}; returns what was applied, for the report. */
+    static String renice(int pid) throws IOException {
         int n = 0;
         try (Stream<Path> tasks = Files.list(Path.of("/proc", Integer.toString(pid), "task"))) {
             for (Path t : tasks.toList()) {
@@ -67,7 +46,6 @@ final class CpuBounds {
                 }
             }
         }
-        done.add("nice 19 on " + n + " QEMU threads");
-        return done;
+        return "nice 19 on " + n + " QEMU threads (pid " + pid + ")";
     }
 }

@@ -105,7 +105,8 @@ public final class ForkController {
             String sha = SaveImage.copyWithIdentity(src.memoryFile(), memCopy, id.name(), id.uuid());
             expectHash(src, src.memory(), sha);
             Map<String, CloneXml.DiskPlan> plans = copyDisks(src, forkDir, overlays);
-            String xml = CloneXml.build(img.xmlWithIdentity(id.name(), id.uuid()), plans, forkDir, options.network(), forkId);
+            String xml = CloneXml.build(img.xmlWithIdentity(id.name(), id.uuid()), plans, forkDir, options.network(), forkId,
+                    options.cpuPercent());
             Files.writeString(forkDir.resolve("clone.xml"), xml);
             if (xml.contains("<interface")) {
                 bounds.add(IsolatedNetwork.ensure(session, options.network()) + ", links down");
@@ -122,9 +123,16 @@ public final class ForkController {
             clone.resume();
             forkMillis = (System.nanoTime() - t0) / 1e6;
             log.accept(String.format("clone %s running after %.0f ms", id.name(), forkMillis));
+            ctx = new Context(src, id, forkDir, overlays, deadline);
+            String q = src.manifest().checkpoint() == null ? null : src.manifest().checkpoint().quiesce();
+            if (q != null && q.startsWith("guest file systems frozen")) {
+                // the checkpoint instant had the guest's file systems frozen: so has the clone; thaw them there
+                ctx.agent();
+                int n = clone.fsThaw();
+                bounds.add("thawed " + n + " file systems in the clone (the checkpoint was quiesced)");
+            }
             timer.schedule(() -> destroyQuietly(id.uuid(), "run-time limit reached"),
                     Math.max(0, Duration.between(Instant.now(), deadline).toMillis()), TimeUnit.MILLISECONDS);
-            ctx = new Context(src, id, forkDir, overlays, deadline);
             for (Probe p : probes) {
                 if (p.phase() == Probe.Phase.LIVE) {
                     results.add(run(p, ctx));
@@ -239,17 +247,18 @@ public final class ForkController {
     }
 
     private String cpuBounds(boolean remote, String name) {
+        String quota = "CPU quota " + options.cpuPercent() + "% of one host CPU (cgroup)";
         if (remote) {
-            return "CPU not bounded: remote URI (QEMU runs on another host)";
+            return quota + "; not reniced: remote URI";
         }
         int pid = CpuBounds.qemuPid(name);
         if (pid < 0) {
-            return "CPU not bounded: QEMU pid of " + name + " not found";
+            return quota + "; not reniced: QEMU pid of " + name + " not found";
         }
         try {
-            return String.join(", ", CpuBounds.apply(pid, options.cpuSeconds()));
+            return "CPU quota " + options.cpuPercent() + "% of one host CPU (cgroup), " + CpuBounds.renice(pid);
         } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
-            return "CPU not bounded: " + e.getMessage();
+            return quota + "; not reniced: " + e.getMessage();
         }
     }
 

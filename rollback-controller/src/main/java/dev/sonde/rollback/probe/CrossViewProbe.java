@@ -21,7 +21,8 @@ import java.util.TreeSet;
 record CrossViewProbe(String spec) implements Probe {
     @Override
     public ProbeResult run(ProbeContext ctx) throws IOException {
-        GuestAgent.Outcome o = ctx.agent().shell(GuestProcessView.SCRIPT, Duration.ofMinutes(3));
+        GuestAgent.Outcome o = ctx.agent().exec("/bin/sh", List.of("-c", GuestProcessView.SCRIPT, "sonde-crossview",
+                GuestProcessView.PYTHON), Duration.ofMinutes(3));
         if (o.timedOut() || o.truncated()) {
             throw new IOException("in-guest listing " + (o.timedOut() ? "timed out" : "truncated by the agent"));
         }
@@ -42,6 +43,7 @@ record CrossViewProbe(String spec) implements Probe {
 
     static List<CrossViewDifference> compare(GuestProcessView guest, AnalysisResult memory, long listingPid) {
         List<Integer> own = guest.subtree(listingPid);
+        int agentPid = guest.get((int) listingPid).map(GuestProcessView.GuestProcess::ppid).orElse(-1);
         Map<Integer, ProcessInfo> mem = new TreeMap<>();
         for (ProcessInfo p : memory.processes().processes()) {
             mem.put(p.pid(), p);
@@ -53,7 +55,8 @@ record CrossViewProbe(String spec) implements Probe {
         for (int pid : pids) {
             ProcessInfo m = mem.get(pid);
             GuestProcessView.GuestProcess g = guest.processes().get(pid);
-            String ownNote = own.contains(pid) || pid == listingPid ? "the in-guest listing's own process" : "";
+            String ownNote = own.contains(pid) || pid == listingPid ? "the in-guest listing's own process"
+                    : pid == agentPid ? "the guest agent running the listing" : "";
             if (m == null) {
                 out.add(new CrossViewDifference(pid, "missing-in-memory", g.comm(), "-",
                         ownNote.isEmpty() ? "in the guest's /proc, not in the memory analysis (exited before the checkpoint?)" : ownNote));
@@ -65,8 +68,11 @@ record CrossViewProbe(String spec) implements Probe {
                 out.add(new CrossViewDifference(pid, "hidden-in-guest", "-", m.comm() + " " + cmdline(m), note));
                 continue;
             }
-            diff(out, pid, "comm", g.comm(), m.comm(), ownNote);
-            diff(out, pid, "cmdline", g.cmdline(), cmdline(m), ownNote);
+            if (!sameComm(g.comm(), m.comm())) {
+                out.add(new CrossViewDifference(pid, "comm", g.comm(), m.comm(), ownNote));
+            }
+            String mc = guest.exact() ? cmdline(m) : cmdline(m).replace('\n', ' ');
+            diff(out, pid, "cmdline", g.cmdline(), mc, ownNote);
             diff(out, pid, "exe", g.exe(), m.exe().orElse(""), ownNote);
             Map<Integer, String> mf = new TreeMap<>();
             for (OpenFile f : m.files()) {
@@ -88,6 +94,21 @@ record CrossViewProbe(String spec) implements Probe {
             }
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * Whether the guest's {@code /proc/PID/stat} name and the task's {@code comm} are the same name as /proc presents
+     * it: a kernel thread's full name where {@code comm} holds its first 15 bytes, and a workqueue worker's
+     * {@code kworker/N:M} followed by {@code -WORKQUEUE} (added by /proc, not stored in the task).
+     */
+    static boolean sameComm(String guest, String memory) {
+        if (guest.equals(memory)) {
+            return true;
+        }
+        if (memory.startsWith("kworker/") && guest.startsWith(memory + "-")) {
+            return true;
+        }
+        return memory.getBytes(java.nio.charset.StandardCharsets.UTF_8).length == 15 && guest.startsWith(memory);
     }
 
     private static void diff(List<CrossViewDifference> out, int pid, String what, String guest, String memory, String note) {

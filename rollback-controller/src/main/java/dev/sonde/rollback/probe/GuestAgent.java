@@ -86,8 +86,13 @@ public final class GuestAgent {
     }
 
     private JsonNode call(String json, int timeoutSeconds) throws ForkException {
-        String reply = domain.agentCommand(json, timeoutSeconds).orElseThrow(() -> new ForkException(
-                ForkException.Kind.ENVIRONMENT, "guest agent did not answer: " + abbreviate(json)));
+        String reply;
+        try {
+            reply = domain.agentCommandOrThrow(json, timeoutSeconds);
+        } catch (IOException e) {
+            throw new ForkException(ForkException.Kind.ENVIRONMENT, "guest agent: " + e.getMessage() + " ("
+                    + abbreviate(json) + ")", e);
+        }
         try {
             JsonNode n = JSON.readTree(reply);
             if (n.has("error")) {

@@ -14,17 +14,52 @@ import java.util.regex.Pattern;
  * The guest's own view of its processes, as {@code ps} and {@code ls -l /proc/PID/fd} would see it: a POSIX shell
  * script run through the guest agent walks {@code /proc/[0-9]*}, reading each {@code stat}, {@code cmdline}, the
  * {@code exe} link and the {@code fd} links. A directory whose {@code stat} cannot be read (e.g. a bind mount over
- * {@code /proc/PID}) is recorded as not visible: {@code ps} skips it.
+ * {@code /proc/PID}) is recorded as not visible: {@code ps} skips it. When the guest has {@code python3} the walk is one
+ * Python process printing JSON (fast, exact); otherwise a POSIX shell loop ({@code exact} false: newlines in command
+ * lines read as spaces).
  */
-public record GuestProcessView(double uptimeSeconds, Map<Integer, GuestProcess> processes) {
+public record GuestProcessView(double uptimeSeconds, boolean exact, Map<Integer, GuestProcess> processes) {
 
     /** One /proc entry. {@code visible}: its stat could be read. */
     public record GuestProcess(int pid, boolean visible, String comm, int ppid, String cmdline, String exe,
             Map<Integer, String> fds) {
     }
 
-    /** The script; prints one marker line per fact (U uptime, S stat, H hidden, C cmdline, L then ls output). */
+    /** The walk in Python: one JSON document. */
+    static final String PYTHON = String.join("\n",
+            "import json, os",
+            "out = {'uptime': float(open('/proc/uptime').read().split()[0]), 'procs': []}",
+            "for n in os.listdir('/proc'):",
+            "    if not n.isdigit(): continue",
+            "    d = '/proc/' + n",
+            "    p = {'pid': int(n)}",
+            "    try:",
+            "        s = open(d + '/stat', 'rb').read().decode('utf-8', 'replace')",
+            "    except OSError:",
+            "        p['visible'] = False; out['procs'].append(p); continue",
+            "    p['visible'] = True",
+            "    p['comm'] = s[s.index('(') + 1:s.rindex(')')]",
+            "    p['ppid'] = int(s[s.rindex(')') + 2:].split()[1])",
+            "    try:",
+            "        c = open(d + '/cmdline', 'rb').read().decode('utf-8', 'replace')",
+            "        p['cmdline'] = ' '.join(c.split('\\0')).strip()",
+            "    except OSError:",
+            "        p['cmdline'] = ''",
+            "    try: p['exe'] = os.readlink(d + '/exe')",
+            "    except OSError: p['exe'] = ''",
+            "    fds = {}",
+            "    try:",
+            "        for f in os.listdir(d + '/fd'):",
+            "            try: fds[f] = os.readlink(d + '/fd/' + f)",
+            "            except OSError: pass",
+            "    except OSError: pass",
+            "    p['fds'] = fds",
+            "    out['procs'].append(p)",
+            "print(json.dumps(out))");
+
+    /** The script: Python when the guest has it, otherwise marker lines (U uptime, S stat, H hidden, C cmdline, L ls). */
     static final String SCRIPT = String.join("\n",
+            "if command -v python3 >/dev/null 2>&1; then exec python3 -c \"$1\"; fi",
             "read -r up _ < /proc/uptime; echo \"U $up\"",
             "for d in /proc/[0-9]*; do",
             "  p=${d#/proc/}",
@@ -39,6 +74,9 @@ public record GuestProcessView(double uptimeSeconds, Map<Integer, GuestProcess> 
 
     /** Parses the script's output; {@link IllegalArgumentException} when it is cut short. */
     static GuestProcessView parse(String out) {
+        if (out.startsWith("{")) {
+            return parseJson(out);
+        }
         double up = -1;
         Map<Integer, Builder> procs = new TreeMap<>();
         Builder cur = null;
@@ -87,7 +125,34 @@ public record GuestProcessView(double uptimeSeconds, Map<Integer, GuestProcess> 
         }
         Map<Integer, GuestProcess> m = new LinkedHashMap<>();
         procs.forEach((k, v) -> m.put(k, v.build()));
-        return new GuestProcessView(up, m);
+        return new GuestProcessView(up, false, m);
+    }
+
+    private static GuestProcessView parseJson(String out) {
+        com.fasterxml.jackson.databind.JsonNode root;
+        try {
+            root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("in-guest listing is not valid JSON: " + e.getMessage());
+        }
+        Map<Integer, GuestProcess> m = new TreeMap<>();
+        for (com.fasterxml.jackson.databind.JsonNode p : root.path("procs")) {
+            Map<Integer, String> fds = new TreeMap<>();
+            p.path("fds").fields().forEachRemaining(e -> {
+                try {
+                    fds.put(Integer.parseInt(e.getKey()), e.getValue().asText());
+                } catch (NumberFormatException x) {
+                    // not an fd number: ignore
+                }
+            });
+            int pid = p.path("pid").asInt();
+            m.put(pid, new GuestProcess(pid, p.path("visible").asBoolean(false), p.path("comm").asText(""),
+                    p.path("ppid").asInt(-1), p.path("cmdline").asText(""), p.path("exe").asText(""), Map.copyOf(fds)));
+        }
+        if (!root.has("uptime")) {
+            throw new IllegalArgumentException("in-guest listing has no uptime");
+        }
+        return new GuestProcessView(root.path("uptime").asDouble(-1), true, new LinkedHashMap<>(m));
     }
 
     private static final class Builder {

@@ -206,6 +206,19 @@ public final class DomainHandle {
         }
     }
 
+    /** A guest-agent command (JSON); the reply, or a {@link VirtException} with libvirt's reason. */
+    public String agentCommandOrThrow(String json, int timeoutSeconds) throws VirtException {
+        Pointer p = LibvirtQemuNative.INSTANCE.virDomainQemuAgentCommand(ptr(), json, timeoutSeconds, 0);
+        if (p == null) {
+            throw VirtException.last("virDomainQemuAgentCommand " + name);
+        }
+        try {
+            return p.getString(0, "UTF-8");
+        } finally {
+            Native.free(Pointer.nativeValue(p));
+        }
+    }
+
     /**
      * A QEMU monitor command (virDomainQemuMonitorCommand): QMP JSON, or a human monitor (HMP) command line when
      * {@code hmp}. Returns QEMU's reply.
