@@ -161,6 +161,12 @@ public final class ForkController {
         }
         Reconciler.deleteTree(forkDir);
         actions.add("deleted " + forkDir + " (save image copy, overlays, layer copies, console, clone checkpoints)");
+        if (Files.deleteIfExists(cloneLockFile(id.uuid()))) {
+            actions.add("deleted the clone checkpoints' lock file " + cloneLockFile(id.uuid()));
+        }
+        if (!session.isRemote() && Files.deleteIfExists(qemuLog(id.name()))) {
+            actions.add("deleted libvirt's QEMU log " + qemuLog(id.name()));
+        }
         journal.delete(options.journalDir());
         actions.add("removed journal entry " + forkId);
         RollbackVerification v = verify(src, before, id, forkDir, forkId, actions, r0);
@@ -187,6 +193,30 @@ public final class ForkController {
                         d.equals(options.journalDir()) ? "rwx------" : "rwx--x--x"));
             }
         }
+        // QEMU runs as its own user: it must be able to reach the clone's overlay
+        for (Path d = options.forksDir().toAbsolutePath(); d != null; d = d.getParent()) {
+            if (!Files.getPosixFilePermissions(d).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+                throw new ForkException(ForkException.Kind.ENVIRONMENT, d + ": not searchable by other users (o+x), so "
+                        + "QEMU cannot reach the clone's disks under " + options.forksDir() + ": choose another --work-dir");
+            }
+        }
+    }
+
+    /**
+     * The snapshotter's per-domain lock file for the clone (left by a clone checkpoint); same place as
+     * {@code dev.sonde.snapshotter.DomainLock}.
+     */
+    static Path cloneLockFile(String uuid) {
+        String prop = System.getProperty("sonde.lockdir");
+        Path run = Path.of("/run/lock");
+        Path dir = prop != null ? Path.of(prop) : Files.isDirectory(run) && Files.isWritable(run) ? run.resolve("sonde")
+                : Path.of(System.getProperty("java.io.tmpdir"), "sonde-locks");
+        return dir.resolve("domain-" + uuid + ".lock");
+    }
+
+    /** libvirt's per-domain QEMU log, which it keeps after a transient domain is gone (local URIs). */
+    static Path qemuLog(String name) {
+        return Path.of("/var/log/libvirt/qemu", name + ".log");
     }
 
     private boolean nameTaken(String name) {
@@ -300,7 +330,8 @@ public final class ForkController {
         OriginalState after = OriginalState.read(session, before.name(), before.uuid());
         List<String> originalProblems = before.differences(after);
         boolean domainGone = session.domainByUuid(id.uuid()).isEmpty() && !nameTaken(id.name());
-        boolean filesGone = !Files.exists(forkDir);
+        boolean filesGone = !Files.exists(forkDir) && !Files.exists(cloneLockFile(id.uuid()))
+                && (session.isRemote() || !Files.exists(qemuLog(id.name())));
         boolean journalGone = !Files.exists(ForkJournal.file(options.journalDir(), forkId));
         double ms = (System.nanoTime() - r0) / 1e6;
         return new RollbackVerification(bundleProblems.isEmpty(), bundleProblems, before.present(),
@@ -366,7 +397,8 @@ public final class ForkController {
         public Path checkpointClone() throws IOException {
             BundleStore store = BundleStore.open(forkDir.resolve("checkpoints"), Clock.systemUTC());
             CheckpointResult r = new Checkpointer(session, store, CheckpointOptions.defaults().withDisks(false)
-                    .withQuiesce(CheckpointOptions.Quiesce.OFF).withSondeVersion("sonde fork"), CheckpointListener.NONE)
+                    .withQuiesce(CheckpointOptions.Quiesce.OFF).withStaging(CheckpointOptions.Staging.NONE, Optional.empty())
+                    .withSondeVersion("sonde fork"), CheckpointListener.NONE)
                     .checkpoint(id.uuid());
             log("checkpointed the clone: " + r.bundle().getFileName());
             return r.bundle().resolve(r.manifest().checkpoint().memoryFile());

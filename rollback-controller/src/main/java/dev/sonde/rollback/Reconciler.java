@@ -72,12 +72,27 @@ public final class Reconciler {
             } else {
                 actions.add("fork " + j.id() + ": directory " + dir + " is outside " + forks + ": left alone");
             }
+            if (Files.deleteIfExists(ForkController.cloneLockFile(j.cloneUuid()))) {
+                actions.add("fork " + j.id() + ": deleted " + ForkController.cloneLockFile(j.cloneUuid()));
+            }
+            if (!isRemote(j.uri()) && Files.deleteIfExists(ForkController.qemuLog(j.cloneName()))) {
+                actions.add("fork " + j.id() + ": deleted " + ForkController.qemuLog(j.cloneName()));
+            }
             j.delete(options.journalDir());
             actions.add("fork " + j.id() + ": journal entry removed");
         }
         actions.addAll(bad);
         actions.forEach(a -> log.accept("reconcile: " + a));
         return actions;
+    }
+
+    private static boolean isRemote(String uri) {
+        try {
+            String h = java.net.URI.create(uri).getHost();
+            return h != null && !h.isEmpty();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** Deletes a directory tree (files first). */

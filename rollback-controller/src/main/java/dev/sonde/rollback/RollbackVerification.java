@@ -13,7 +13,7 @@ import java.util.List;
  * @param originalChains        its disk chains after the rollback
  * @param originalProblems      what differs
  * @param cloneDomainGone       no domain with the clone's UUID or name remains
- * @param cloneFilesGone        the clone's directory (overlays, save image copy, console, checkpoints) is gone
+ * @param cloneFilesGone        the clone's directory (overlays, save image copy, console, checkpoints) and libvirt's QEMU log of it are gone
  * @param journalGone           the fork's journal entry is gone
  * @param actions               what the rollback did, in order
  * @param rollbackMillis        from the rollback request to the verified state
