@@ -34,13 +34,37 @@ public final class BinaryMatcher {
         this.disk = disk;
     }
 
-    /** Identifies every binary, in order. */
+    /**
+     * Identifies every binary of one image, in order. A file with no resident code page and no readable build-id in
+     * one process (a forked worker that has not touched a library yet) takes the identity of the same file (same
+     * device, inode and path) identified in another process of the image: the page cache holds one copy of a file.
+     */
     public List<Identification> matchAll(List<MappedBinary> binaries) throws IOException {
         List<Identification> out = new ArrayList<>(binaries.size());
+        Map<String, Identification> byInode = new HashMap<>();
         for (MappedBinary b : binaries) {
-            out.add(match(b));
+            Identification id = match(b);
+            out.add(id);
+            if (b.origin() != BinaryOrigin.ANONYMOUS && id.verdict() != Verdict.UNKNOWN && !b.pages().isEmpty()) {
+                byInode.putIfAbsent(inodeKey(b), id);
+            }
+        }
+        for (int i = 0; i < out.size(); i++) {
+            Identification id = out.get(i);
+            MappedBinary b = id.binary();
+            Identification other = byInode.get(inodeKey(b));
+            if (id.verdict() == Verdict.UNKNOWN && b.origin() != BinaryOrigin.ANONYMOUS && b.pages().isEmpty()
+                    && b.buildId().isEmpty() && other != null) {
+                out.set(i, new Identification(b, other.verdict(), other.known(), other.alsoKnown(),
+                        Optional.of("same inode as pid " + other.binary().pid()), 0, other.differing(), other.onDisk(),
+                        List.of()));
+            }
         }
         return out;
+    }
+
+    private static String inodeKey(MappedBinary b) {
+        return b.dev() + " " + b.inode() + " " + b.path();
     }
 
     public Identification match(MappedBinary b) throws IOException {
@@ -79,6 +103,20 @@ public final class BinaryMatcher {
             candidates.addAll(kb.filesWithPage(p.fileOffset(), p.sha256()));
         }
         String onDisk = disk.isPresent() && b.origin() == BinaryOrigin.FILE ? disk.get().compare(b) : "not checked";
+        if (candidates.isEmpty() && resident.isEmpty() && b.buildId().isEmpty() && b.origin() == BinaryOrigin.FILE
+                && disk.isPresent()) {
+            // Nothing of the file is resident: the checkpoint's disk holds the same inode at that path, and its
+            // content is a known file.
+            Optional<CheckpointDisk.DiskFile> f = disk.get().file(b.path());
+            if (f.isPresent() && f.get().inode() == b.inode()) {
+                List<KnowledgeBase.Row> same = kb.bySha256(f.get().sha256());
+                if (!same.isEmpty()) {
+                    return new Identification(b, Verdict.IDENTIFIED, Optional.of(same.get(0)), same.subList(1, same.size()),
+                            Optional.of("checkpoint disk (same inode " + b.inode() + ", no resident page)"), 0, List.of(),
+                            onDisk, List.of());
+                }
+            }
+        }
         if (candidates.isEmpty()) {
             return new Identification(b, Verdict.UNKNOWN, Optional.empty(), List.of(), Optional.empty(), 0, List.of(),
                     onDisk, b.pages());

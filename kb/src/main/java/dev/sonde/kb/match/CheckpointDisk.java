@@ -16,8 +16,12 @@ import java.util.Optional;
  * are read and paged once.
  */
 public final class CheckpointDisk {
+    /** A file on the disk: its inode number, SHA-256 and code pages by offset. */
+    public record DiskFile(long inode, String sha256, Map<Long, String> pages) {
+    }
+
     private final Ext4FileSystem fs;
-    private final Map<String, Optional<Map<Long, String>>> pages = new HashMap<>();
+    private final Map<String, Optional<DiskFile>> files = new HashMap<>();
 
     public CheckpointDisk(Ext4FileSystem fs) {
         this.fs = fs;
@@ -25,21 +29,17 @@ public final class CheckpointDisk {
 
     /**
      * {@code same} when every resident page equals the disk file's page at its offset, {@code different (...)} naming
-     * the first differing offset or a missing file, {@code absent} when no file is at that path.
+     * how many differ and the first offset, {@code absent} when no file is at that path.
      */
     public String compare(MappedBinary b) throws IOException {
-        Optional<Map<Long, String>> disk = pages.get(b.path());
-        if (disk == null) {
-            disk = load(b.path());
-            pages.put(b.path(), disk);
-        }
+        Optional<DiskFile> disk = file(b.path());
         if (disk.isEmpty()) {
             return "absent";
         }
         int differ = 0;
         long first = -1;
         for (PageDigest p : b.pages()) {
-            if (p.fileOffset() >= 0 && !p.sha256().equals(disk.get().get(p.fileOffset()))) {
+            if (p.fileOffset() >= 0 && !p.sha256().equals(disk.get().pages().get(p.fileOffset()))) {
                 if (differ++ == 0) {
                     first = p.fileOffset();
                 }
@@ -48,18 +48,29 @@ public final class CheckpointDisk {
         return differ == 0 ? "same" : String.format("different (%d pages, first at file offset 0x%x)", differ, first);
     }
 
-    private Optional<Map<Long, String>> load(String path) throws IOException {
+    /** The regular file at {@code path} (symlinks followed), read once. */
+    public Optional<DiskFile> file(String path) throws IOException {
+        Optional<DiskFile> f = files.get(path);
+        if (f == null) {
+            f = load(path);
+            files.put(path, f);
+        }
+        return f;
+    }
+
+    private Optional<DiskFile> load(String path) throws IOException {
         Optional<Ext4FileSystem.Resolved> r = fs.resolve(path, true);
         if (r.isEmpty() || !r.get().inode().isRegular()) {
             return Optional.empty();
         }
         Ext4Inode ino = r.get().inode();
+        byte[] content = fs.readFile(ino);
         Map<Long, String> m = new HashMap<>();
-        ElfCode.of(fs.readFile(ino)).ifPresent(c -> {
+        ElfCode.of(content).ifPresent(c -> {
             for (CodePage p : c.pages()) {
                 m.put(p.offset(), p.sha256());
             }
         });
-        return Optional.of(m);
+        return Optional.of(new DiskFile(ino.number(), ElfCode.sha256(content), m));
     }
 }
