@@ -148,6 +148,9 @@ public final class ForkController {
         // Rollback: always.
         long r0 = System.nanoTime();
         List<String> actions = new ArrayList<>();
+        if (started && ctx != null && probes.stream().anyMatch(p -> p.phase() == Probe.Phase.AFTER_STOP)) {
+            freezeForDiskProbes(id, actions);
+        }
         destroy(id, actions);
         if (watchdog != null) {
             watchdog.close();
@@ -309,6 +312,22 @@ public final class ForkController {
             }
         } catch (IOException e) {
             actions.add("destroying clone " + id.name() + " failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Freezes the clone's file systems through its agent (best effort) before it is destroyed, so the guest writes its
+     * journal and caches to their place and the disk probes read the file system as the clone left it.
+     */
+    private void freezeForDiskProbes(CloneIdentity id, List<String> actions) {
+        try {
+            Optional<DomainHandle> d = session.domainByUuid(id.uuid());
+            if (d.isPresent() && d.get().state().running()
+                    && d.get().agentCommand("{\"execute\":\"guest-ping\"}", 5).isPresent()) {
+                actions.add("froze " + d.get().fsFreeze() + " file systems in the clone for the disk probes");
+            }
+        } catch (IOException e) {
+            actions.add("could not freeze the clone's file systems: " + e.getMessage());
         }
     }
 

@@ -48,7 +48,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 import org.libvirt.LibvirtException;
 
 /**
@@ -62,7 +61,6 @@ import org.libvirt.LibvirtException;
 class DebianForkTest {
     static final String URI = "qemu:///system";
 
-    @TempDir
     Path tmp;
 
     LibvirtSession session;
@@ -74,6 +72,7 @@ class DebianForkTest {
     @BeforeAll
     void bootAndCheckpoint() throws IOException {
         Host.systemLibvirtUp();
+        tmp = Files.createTempDirectory("sonde-fork-test");
         session = LibvirtSession.open(URI);
         guest = FixtureGuest.debian(session);
         guest.start(900);
@@ -95,6 +94,9 @@ class DebianForkTest {
         } finally {
             if (session != null) {
                 session.close();
+            }
+            if (tmp != null) {
+                Host.run(List.of("rm", "-rf", tmp.toString()));
             }
         }
     }
@@ -126,7 +128,8 @@ class DebianForkTest {
         Map<String, List<String>> chains = guest.chains();
         List<String> seen = new ArrayList<>();
         ForkReport r = fork(new BothRunning(seen),
-                Probes.parse("exec:rm -rf /etc/nginx /opt/sonde/bin; pkill -9 nginx; pkill -9 cron; sync; "
+                Probes.parse("exec:rm -rf /etc/nginx /opt/sonde/bin; pkill -9 nginx; pkill -9 cron; "
+                        + "head -c 200000 /dev/urandom > /root/sonde-diskdiff-marker; sync; "
                         + "ls /etc/nginx; pgrep -c nginx"),
                 Probes.parse("run:5"),
                 Probes.parse("qmp:query-status"),
@@ -154,6 +157,9 @@ class DebianForkTest {
         ProbeResult.DiskDiff dd = (ProbeResult.DiskDiff) r.probes().get(4);
         assertEquals("vda", dd.disks().get(0).target());
         assertTrue(dd.disks().get(0).allocatedBytes() > 0, dd.toString());
+        dd.disks().get(0).files().forEach(f -> System.err.println("[diskdiff] " + f));
+        assertTrue(dd.disks().get(0).files().stream().anyMatch(f -> f.startsWith("/root/sonde-diskdiff-marker (")
+                && f.endsWith("new in the clone)")), dd.disks().get(0).files() + " " + dd.disks().get(0).filesNote());
 
         RollbackVerification v = r.rollback();
         assertTrue(v.verified(), v.toString());
