@@ -73,6 +73,9 @@ public final class ForkController {
         ForkSource src = ForkSource.open(bundle);
         SaveImage img = SaveImage.read(src.memoryFile());
         Manifest.Domain od = src.manifest().domain();
+        if (od == null || od.uuid() == null) {
+            throw new ForkException(ForkException.Kind.BAD_INPUT, bundle + ": manifest names no domain");
+        }
         OriginalState before = OriginalState.read(session, od.name(), od.uuid());
         CloneIdentity id = CloneIdentity.forOriginal(img.name(), this::nameTaken);
         String forkId = ID_TIME.format(Instant.now()) + "-" + HexFormat.of().formatHex(random(4));
