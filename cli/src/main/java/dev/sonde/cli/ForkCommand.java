@@ -183,7 +183,8 @@ final class ForkCommand implements Callable<Integer> {
                 }
             } else if (p instanceof ProbeResult.DiskDiff dd) {
                 for (ProbeResult.DiskChanges c : dd.disks()) {
-                    out.printf("  %s: %d bytes in %d ranges written by the clone%n", c.target(), c.allocatedBytes(),
+                    out.printf("  %s: %d bytes of clusters allocated by the clone, %s; %d ranges%n", c.target(),
+                            c.allocatedBytes(), c.changedBytes() < 0 ? "not compared" : c.changedBytes() + " bytes changed",
                             c.rangeCount());
                     c.ranges().stream().limit(50).forEach(x -> out.printf("    0x%x +0x%x%s%n", x.offset(), x.length(),
                             x.zero() ? " (zeroed)" : ""));

@@ -63,8 +63,12 @@ public sealed interface ProbeResult {
         }
     }
 
-    /** One disk's changes; {@code files} says which guest files the ranges belong to, or why that is not known. */
-    record DiskChanges(String target, long virtualSize, int clusterSize, long allocatedBytes, int rangeCount,
+    /**
+     * One disk's changes: the overlay's allocated clusters ({@code allocatedBytes}), the 4 KiB blocks among them whose
+     * content differs from the checkpoint's ({@code changedBytes}, -1 when not compared; {@code ranges} are those
+     * blocks then), and which guest files they belong to ({@code files}), or why that is not known ({@code filesNote}).
+     */
+    record DiskChanges(String target, long virtualSize, int clusterSize, long allocatedBytes, long changedBytes, int rangeCount,
             List<Range> ranges, boolean rangesTruncated, List<String> files, String filesNote) {
     }
 
