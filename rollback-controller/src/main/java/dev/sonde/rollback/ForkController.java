@@ -84,8 +84,6 @@ public final class ForkController {
                 ForkJournal.currentStart(), id.name(), id.uuid(), forkDir.toString(), bundle.toAbsolutePath().toString(),
                 od.name(), Instant.now().toString());
         journal.write(options.journalDir());
-        Files.createDirectory(forkDir);
-        Files.setPosixFilePermissions(forkDir, PosixFilePermissions.fromString("rwx--x--x"));
         Instant deadline = Instant.now().plus(options.maxRunTime());
         log.accept("fork " + forkId + ": clone " + id.name() + " (" + id.uuid() + ") of " + od.name());
 
@@ -103,6 +101,8 @@ public final class ForkController {
         });
         Context ctx = null;
         try {
+            Files.createDirectory(forkDir);
+            Files.setPosixFilePermissions(forkDir, PosixFilePermissions.fromString("rwx--x--x"));
             watchdog = RunTimeWatchdog.arm(session.uri(), id.uuid(), forkDir.resolve(".watchdog"), deadline);
             Path memCopy = forkDir.resolve("memory.save");
             String sha = SaveImage.copyWithIdentity(src.memoryFile(), memCopy, id.name(), id.uuid());

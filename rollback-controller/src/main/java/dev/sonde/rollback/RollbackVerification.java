@@ -24,6 +24,7 @@ public record RollbackVerification(boolean bundleUnchanged, List<String> bundleP
         List<String> actions, double rollbackMillis) {
 
     /** Whether the rollback is verified: bundle and original unchanged, nothing of the clone left. */
+    @com.fasterxml.jackson.annotation.JsonProperty("verified")
     public boolean verified() {
         return bundleUnchanged && originalUnchanged && cloneDomainGone && cloneFilesGone && journalGone;
     }

@@ -1,5 +1,6 @@
 package dev.sonde.rollback.probe;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 
 /** The typed result of one probe; {@link #probe()} is the probe as given. */
@@ -7,6 +8,7 @@ public sealed interface ProbeResult {
     String probe();
 
     /** {@code run}, {@code exec}, {@code crossview}, {@code qmp}, {@code diskdiff} or {@code failed}. */
+    @JsonProperty("kind")
     String kind();
 
     /** The probe could not complete: why. */
