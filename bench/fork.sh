@@ -46,12 +46,11 @@ boot() { # guest -> prints domain name
     xml=$("$repo/fixtures/debian/mkdomain.sh" "$name" 2>/dev/null | tail -1)
   fi
   virsh -q -c "$uri" create "$xml" >/dev/null
-  domains+=("$name")
   for _ in $(seq 1 600); do
     grep -q SONDE-READY "$cache/run/$name.console.log" 2>/dev/null && break
     sleep 1
   done
-  grep -q SONDE-READY "$cache/run/$name.console.log" || { log "$name did not boot"; exit 1; }
+  grep -q SONDE-READY "$cache/run/$name.console.log" || { log "$name did not boot"; virsh -q -c "$uri" destroy "$name"; exit 1; }
   if [ "$g" = debian ]; then
     for _ in $(seq 1 120); do
       virsh -q -c "$uri" qemu-agent-command "$name" '{"execute":"guest-ping"}' >/dev/null 2>&1 && break
@@ -67,7 +66,8 @@ minmax() { sort -n | awk 'NR==1{mn=$1} {mx=$1} END {printf "%s–%s", mn, mx}'; 
 rows=()
 for g in $guests; do
   log "booting $g"
-  dom=$(boot "$g")
+  dom=$(boot "$g") || { log "could not boot $g"; exit 1; }
+  domains+=("$dom")
   sleep 10 # let boot-time activity settle
   bundle=$("$repo/sonde" snapshot "$dom" --store "$work/store-$g" --format json 2>/dev/null | jq -r .bundle)
   size=$(du -sm "$bundle" | cut -f1)
@@ -95,7 +95,8 @@ d[:len(x)] = x2.encode()
 with open(dst, 'wb') as o:
     o.write(h); o.write(d); shutil.copyfileobj(f, o)
 # the peer clone must not share the original's sockets, console log or disk
-x3 = re.sub(r"<serial type='(pty|unix)'>.*?</serial>", "<serial type='null'><target port='0'/></serial>", x2, count=0, flags=re.S)
+x3 = re.sub(r"<serial type='(pty|unix)'>", "<serial type='null'>", x2)
+x3 = re.sub(r"<(source|log) (mode='bind' path|file)='[^']*'[^>]*/>", "", x3)
 x3 = re.sub(r"<console type='pty'>.*?</console>", "", x3, flags=re.S)
 x3 = re.sub(r"<channel type='unix'>\s*<source mode='bind'[^>]*/>", "<channel type='unix'><source mode='bind'/>", x3)
 open(xmlout, 'w').write(x3)
