@@ -60,8 +60,8 @@ boot() { # guest -> prints domain name
   echo "$name"
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }
-minmax() { sort -n | awk 'NR==1{mn=$1} {mx=$1} END {printf "%s–%s", mn, mx}'; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) printf "%.0f\n", a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+minmax() { sort -n | awk 'NR==1{mn=$1} {mx=$1} END {printf "%.0f–%.0f", mn, mx}'; }
 
 rows=()
 for g in $guests; do
@@ -135,12 +135,15 @@ mkdir -p "$(dirname "$doc")"
   echo "| --- | --- | --- | --- | --- | --- | --- |"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "- *fork*: bundle verified (every file hashed), the save image copied with its header rewritten and each disk"
-  echo "  layer copied (both hashed against the manifest while copying), overlay created, clone restored paused, CPU"
-  echo "  quota and nice set, resumed; for debian also the file systems thawed through the agent (the checkpoint was"
-  echo "  quiesced). The copies dominate for debian (about 150 MiB of memory image and 261 MiB of disk layers)."
-  echo "- *rollback*: clone destroyed, its files, QEMU log and journal entry removed, the bundle re-hashed in full,"
-  echo "  the original's state, XML and chains compared, the clone's absence checked. Re-hashing the bundle dominates."
-  echo "- The peer is libvirt alone restoring an already rewritten copy (no verification, no disk) and destroying it."
+  echo "- *fork*: start-up reconciliation, bundle verified (every file hashed), the save image copied with its header"
+  echo "  rewritten and each disk layer copied (both hashed against the manifest while copying), overlay created, clone"
+  echo "  restored paused, CPU quota and nice set, resumed; for debian also the file systems thawed through the agent (the"
+  echo "  checkpoint was quiesced). The debian bundle is 6 times the tiny one (memory image plus the 261 MiB disk layers)."
+  echo "- *rollback*: clone destroyed, its files, QEMU log and journal entry removed, the bundle re-hashed in full, the"
+  echo "  original's state, XML and chains compared, the clone's absence checked. Compare the peer's \`virsh destroy\`:"
+  echo "  stopping QEMU itself takes most of it on this machine."
+  echo "- *whole command* includes the JVM start and the probe. The peer is libvirt alone restoring an already rewritten"
+  echo "  copy of the tiny save image (no verification, no disk) and destroying it; for debian a peer would need its own"
+  echo "  disk overlay, which is what the fork does."
 } >"$doc"
 log "wrote $doc"

@@ -20,7 +20,6 @@ import dev.sonde.snapshotter.store.BundleStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -445,9 +444,5 @@ public final class ForkController {
         public void log(String message) {
             log.accept(message);
         }
-    }
-
-    static String utf8(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
     }
 }

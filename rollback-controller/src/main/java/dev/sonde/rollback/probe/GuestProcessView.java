@@ -1,7 +1,6 @@
 package dev.sonde.rollback.probe;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,8 +108,7 @@ public record GuestProcessView(double uptimeSeconds, boolean exact, Map<Integer,
                 switch (line.charAt(0)) {
                     case 'S' -> b.stat(val);
                     case 'H' -> b.visible = false;
-                    case 'C' -> b.cmdline = String.join(" ", Arrays.stream(val.split("\u0001", -1))
-                            .filter(x -> true).toList()).strip();
+                    case 'C' -> b.cmdline = val.replace('\u0001', ' ').strip();
                     default -> cur = b;
                 }
                 if (line.charAt(0) != 'L') {
