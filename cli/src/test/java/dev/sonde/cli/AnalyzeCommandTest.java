@@ -50,7 +50,7 @@ class AnalyzeCommandTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.err().contains("88 processes"), r.err());
         assertTrue(r.err().contains("complete"), r.err());
-        assertTrue(r.err().contains("views: tasks 88, pid-idr 88, children 88, scan 88; slab scan"), r.err());
+        assertTrue(r.err().contains("sonde: views: tasks 88, pid-idr 88, children 88, scan 88"), r.err());
         json = r.out();
     }
 

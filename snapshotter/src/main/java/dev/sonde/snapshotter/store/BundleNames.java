@@ -22,6 +22,11 @@ public final class BundleNames {
     }
 
     public static String name(Instant start, String domain, String id) {
+        return STAMP.format(start.truncatedTo(ChronoUnit.MILLIS)) + "-" + domainPart(domain) + "-" + id;
+    }
+
+    /** The domain part of the names of {@code domain}'s bundles (what {@link StoredBundle#domain()} holds). */
+    public static String domainPart(String domain) {
         String d = domain.replaceAll("[^A-Za-z0-9._-]", "_");
         if (d.length() > 64) {
             d = d.substring(0, 64);
@@ -29,7 +34,7 @@ public final class BundleNames {
         if (d.isEmpty() || d.startsWith(".")) {
             d = "_" + d;
         }
-        return STAMP.format(start.truncatedTo(ChronoUnit.MILLIS)) + "-" + d + "-" + id;
+        return d;
     }
 
     public static Optional<Instant> time(String name) {

@@ -141,8 +141,18 @@ public final class BundleStore {
 
     /** Applies {@code policy} at the clock's current time; with {@code dryRun} only says what it would delete. */
     public PruneResult prune(RetentionPolicy policy, boolean dryRun) throws IOException {
+        return prune(policy, dryRun, b -> true);
+    }
+
+    /**
+     * Applies {@code policy} to the bundles {@code scope} selects (the scheduler: one domain's bundles) at the clock's
+     * current time; the others are left alone. Leftovers are cleaned as by {@link #prune(RetentionPolicy, boolean)}.
+     */
+    public PruneResult prune(RetentionPolicy policy, boolean dryRun, java.util.function.Predicate<StoredBundle> scope)
+            throws IOException {
         try (Lock lock = lock()) {
-            List<RetentionPolicy.Decision> decisions = policy.decide(bundles(), clock.instant());
+            List<RetentionPolicy.Decision> decisions = policy.decide(bundles().stream().filter(scope).toList(),
+                    clock.instant());
             List<String> left;
             if (dryRun) {
                 left = leftovers().stream().map(p -> "would delete leftover " + p).toList();

@@ -84,6 +84,28 @@ public record RetentionPolicy(int keepLast, int hourly, int daily, int weekly, O
         return !hasKeepRule() && maxAge.isEmpty() && minCount == 0;
     }
 
+    /** The rules in the {@code sonde schedule} configuration syntax ({@code keep-last=24 max-age=30d}), or "none". */
+    public String describe() {
+        List<String> r = new ArrayList<>();
+        if (keepLast > 0) {
+            r.add("keep-last=" + keepLast);
+        }
+        if (hourly > 0) {
+            r.add("keep-hourly=" + hourly);
+        }
+        if (daily > 0) {
+            r.add("keep-daily=" + daily);
+        }
+        if (weekly > 0) {
+            r.add("keep-weekly=" + weekly);
+        }
+        maxAge.ifPresent(d -> r.add("max-age=" + format(d)));
+        if (minCount > 0) {
+            r.add("min-count=" + minCount);
+        }
+        return r.isEmpty() ? "none" : String.join(" ", r);
+    }
+
     /** The decision for one bundle and the rules that made it. */
     public record Decision(StoredBundle bundle, boolean keep, List<String> reasons) {
     }

@@ -3,9 +3,12 @@ package dev.sonde.snapshotter.guest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sonde.analyzer.fixtures.GroundTruth;
 import dev.sonde.analyzer.image.ImageOpener;
 import dev.sonde.analyzer.image.MemoryImage;
 import dev.sonde.analyzer.kernel.KernelIdentity;
+import dev.sonde.analyzer.kernel.profile.ProfileOptions;
+import dev.sonde.analyzer.linux.ImageAnalyzer;
 import dev.sonde.snapshotter.CheckpointListener;
 import dev.sonde.snapshotter.CheckpointOptions;
 import dev.sonde.snapshotter.CheckpointResult;
@@ -18,6 +21,7 @@ import dev.sonde.snapshotter.libvirt.LibvirtSession;
 import dev.sonde.snapshotter.store.BundleStore;
 import dev.sonde.snapshotter.testing.FixtureGuest;
 import dev.sonde.snapshotter.testing.Host;
+import dev.sonde.snapshotter.testing.ProcessListCheck;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -77,10 +81,12 @@ class DebianGuestCheckpointTest {
     }
 
     @Test
-    void liveCheckpointWithAgentFreezeVerifiesAndOpensInTheAnalyzer() throws IOException {
+    void liveCheckpointWithAgentFreezeVerifiesAndFindsTheGroundTruthProcesses() throws IOException {
         BundleStore store = BundleStore.open(tmp.resolve("store"), Clock.systemUTC());
+        GroundTruth before = GroundTruth.read(guest.groundTruth(tmp.resolve("gt-before.jsonl")));
         CheckpointResult r = new Checkpointer(session, store, CheckpointOptions.defaults().withSondeVersion("test"),
                 CheckpointListener.NONE).checkpoint(guest.name());
+        GroundTruth after = GroundTruth.read(guest.groundTruth(tmp.resolve("gt-after.jsonl")));
         Manifest m = r.manifest();
         System.err.println("[debian live] pause " + r.pauseMillis() + " ms, steps " + m.checkpoint().stepMillis()
                 + ", quiesce: " + m.checkpoint().quiesce());
@@ -92,6 +98,8 @@ class DebianGuestCheckpointTest {
         try (MemoryImage img = ImageOpener.standard().open(r.bundle().resolve("memory.save"))) {
             assertEquals("6.1.0-57-amd64", KernelIdentity.of(img).release().orElseThrow());
         }
+        ProcessListCheck.assertBracketed(before,
+                ImageAnalyzer.analyze(r.bundle().resolve("memory.save"), ProfileOptions.defaults()), after);
         assertGuestAsBefore();
     }
 

@@ -5,9 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sonde.analyzer.fixtures.GroundTruth;
+import dev.sonde.analyzer.fixtures.PlantedScenarios;
 import dev.sonde.analyzer.image.ImageOpener;
 import dev.sonde.analyzer.image.MemoryImage;
 import dev.sonde.analyzer.kernel.KernelIdentity;
+import dev.sonde.analyzer.kernel.profile.ProfileOptions;
+import dev.sonde.analyzer.linux.AnalysisResult;
+import dev.sonde.analyzer.linux.ImageAnalyzer;
 import dev.sonde.snapshotter.CheckpointListener;
 import dev.sonde.snapshotter.CheckpointOptions;
 import dev.sonde.snapshotter.CheckpointResult;
@@ -25,6 +30,7 @@ import dev.sonde.snapshotter.store.RetentionPolicy;
 import dev.sonde.snapshotter.store.StoredBundle;
 import dev.sonde.snapshotter.testing.FixtureGuest;
 import dev.sonde.snapshotter.testing.Host;
+import dev.sonde.snapshotter.testing.ProcessListCheck;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -110,9 +116,11 @@ class TinyGuestCheckpointTest {
 
     @Test
     @Order(1)
-    void liveCheckpointVerifiesOpensInTheAnalyzerAndLeavesTheGuestAsItWas() throws IOException {
+    void liveCheckpointVerifiesFindsTheGroundTruthProcessesAndLeavesTheGuestAsItWas() throws IOException {
         BundleStore store = BundleStore.open(tmp.resolve("store1"), Clock.systemUTC());
+        GroundTruth before = GroundTruth.read(guest.groundTruth(tmp.resolve("gt-before.jsonl")));
         CheckpointResult r = checkpoint(store, CheckpointOptions.defaults());
+        GroundTruth after = GroundTruth.read(guest.groundTruth(tmp.resolve("gt-after.jsonl")));
         System.err.println("[tiny live] " + r.bundle() + " pause " + r.pauseMillis() + " ms; manifest:\n" + r.manifest());
         VerifyReport v = BundleVerifier.verify(r.bundle(), Optional.of(r.manifestSha256()));
         assertTrue(v.ok(), v.problems().toString());
@@ -130,6 +138,9 @@ class TinyGuestCheckpointTest {
             assertEquals("6.1.0-57-amd64", k.release().orElseThrow());
             assertTrue(img.memory().presentBytes() >= 200L << 20, "present " + img.memory().presentBytes());
         }
+        AnalysisResult a = ImageAnalyzer.analyze(r.bundle().resolve("memory.save"), ProfileOptions.defaults());
+        ProcessListCheck.assertMatches(before, a, after);
+        assertEquals(List.of(), PlantedScenarios.missing(before));
         assertGuestAsBefore();
     }
 

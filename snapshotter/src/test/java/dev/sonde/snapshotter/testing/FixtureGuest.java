@@ -211,6 +211,67 @@ public final class FixtureGuest implements AutoCloseable {
         throw new IOException(name + ": gtdump did not answer within " + timeoutSeconds + " s");
     }
 
+    /**
+     * Sends {@code command} once to gtdump and reads its answer until {@code end} matches (then returns everything
+     * read), within {@code timeoutSeconds}.
+     */
+    private String request(String command, Pattern end, int timeoutSeconds) throws IOException {
+        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(gtSocket));
+            ch.configureBlocking(false);
+            ch.write(ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.US_ASCII)));
+            // bytes kept as ISO-8859-1 characters (one per byte) while reading, decoded as UTF-8 at the end
+            StringBuilder buf = new StringBuilder();
+            ByteBuffer bb = ByteBuffer.allocate(65536);
+            while (System.nanoTime() < deadline) {
+                bb.clear();
+                int n = ch.read(bb);
+                if (n < 0) {
+                    throw new IOException("gtdump channel closed");
+                }
+                if (n > 0) {
+                    buf.append(new String(bb.array(), 0, n, StandardCharsets.ISO_8859_1));
+                    if (end.matcher(buf).find()) {
+                        return new String(buf.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+                    }
+                    if (buf.indexOf("SONDE-GT-ERR") >= 0 && buf.indexOf("\n", buf.indexOf("SONDE-GT-ERR")) >= 0) {
+                        throw new IOException(name + ": gtdump: " + buf.substring(buf.indexOf("SONDE-GT-ERR")).trim());
+                    }
+                } else {
+                    PrivateLibvirtd.sleep(20);
+                }
+            }
+        }
+        throw new IOException(name + ": gtdump did not answer '" + command + "' within " + timeoutSeconds + " s");
+    }
+
+    /**
+     * Starts a new process in the guest through gtdump's {@code spawn NAME}: a sleeper hard-linked as
+     * {@code /opt/sonde/spawn/NAME} (a binary path the guest never ran), comm NAME. Returns its pid.
+     */
+    public int spawn(String processName) throws IOException {
+        String r = request("spawn " + processName, Pattern.compile("SONDE-GT-SPAWNED (\\d+) (\\S+)\n"), 30);
+        Matcher m = Pattern.compile("SONDE-GT-SPAWNED (\\d+) (\\S+)\n").matcher(r);
+        if (!m.find()) {
+            throw new IOException("unexpected spawn answer: " + r);
+        }
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** The ground truth gtdump takes in the guest now (its JSON lines, written to {@code out}). */
+    public Path groundTruth(Path out) throws IOException {
+        String nonce = "t" + HexFormat.of().formatHex(randomBytes(4));
+        String r = request("dump " + nonce, Pattern.compile("SONDE-GT-END " + nonce + "\n"), 300);
+        int b = r.indexOf("SONDE-GT-BEGIN " + nonce + "\n");
+        int e = r.indexOf("SONDE-GT-END " + nonce + "\n");
+        if (b < 0 || e < b) {
+            throw new IOException(name + ": malformed ground truth answer");
+        }
+        Files.writeString(out, r.substring(b + ("SONDE-GT-BEGIN " + nonce + "\n").length(), e), StandardCharsets.UTF_8);
+        return out;
+    }
+
     @Override
     public void close() throws IOException {
         IOException first = null;

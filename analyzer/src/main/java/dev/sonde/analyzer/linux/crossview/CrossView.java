@@ -81,8 +81,7 @@ public final class CrossView {
     private final KernelMemory kernel;
     private final PhysicalMemory memory;
     private final LinuxProcesses processes;
-    private boolean scanMemory = true;
-    private TaskScan.Mode scanMode = TaskScan.Mode.SLAB;
+    private MemoryScan scan = MemoryScan.SLAB;
 
     /** {@code processes} is the analysis that produced the report to check; it reads the tasks other views add. */
     public CrossView(KernelMemory kernel, PhysicalMemory memory, LinuxProcesses processes) {
@@ -91,15 +90,9 @@ public final class CrossView {
         this.processes = processes;
     }
 
-    /** Whether to run the physical-memory scan (default true). */
-    public CrossView withMemoryScan(boolean scan) {
-        this.scanMemory = scan;
-        return this;
-    }
-
-    /** How to scan (default {@link TaskScan.Mode#SLAB}). */
-    public CrossView withScanMode(TaskScan.Mode mode) {
-        this.scanMode = mode;
+    /** Whether and how to scan physical memory for task_structs (default {@link MemoryScan#SLAB}). */
+    public CrossView withMemoryScan(MemoryScan scan) {
+        this.scan = scan;
         return this;
     }
 
@@ -109,11 +102,11 @@ public final class CrossView {
         views.add(guarded(ProcessView.TASK_LIST, kv::taskList));
         views.add(guarded(ProcessView.PID_IDR, kv::pidIdr));
         views.add(guarded(ProcessView.CHILDREN, kv::children));
-        Optional<TaskScan.Result> scan = Optional.empty();
+        Optional<TaskScan.Result> scanned = Optional.empty();
         Map<Long, TaskScan.Candidate> candidates = new LinkedHashMap<>();
-        if (scanMemory) {
-            TaskScan.Result s = new TaskScan(kernel, memory).scan(scanMode);
-            scan = Optional.of(s);
+        if (scan != MemoryScan.NONE) {
+            TaskScan.Result s = new TaskScan(kernel, memory).scan(scan == MemoryScan.FULL ? TaskScan.Mode.FULL : TaskScan.Mode.SLAB);
+            scanned = Optional.of(s);
             Map<Long, Integer> seen = new LinkedHashMap<>();
             for (TaskScan.Candidate c : s.candidates()) {
                 seen.put(c.task(), c.pid());
@@ -137,7 +130,7 @@ public final class CrossView {
             viewLabels.put(p.task(), in.stream().map(ProcessView::label).toList());
         }
         ProcessReport report = new ProcessReport(all, Completeness.of(r.reasons), viewLabels);
-        return new Result(report, r.findings, views, scan, r.stale);
+        return new Result(report, r.findings, views, scanned, r.stale);
     }
 
     /** Applies the rule of the class comment to what the views saw. */
