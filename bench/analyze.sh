@@ -92,6 +92,10 @@ fi
   echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$out/machine.env"
 
+# The launcher's class-data-sharing archive is made by the first run after a build (see ./sonde): make it now, so every
+# timed run is the same fresh JVM a user gets from the second run on.
+"$repo/sonde" info "$image" >/dev/null 2>&1 || die "sonde info $image failed"
+
 # ---- 1. sonde analyze vs the four Volatility plugins -----------------------------------------------------------
 q() { printf '%q' "$1"; }
 {
