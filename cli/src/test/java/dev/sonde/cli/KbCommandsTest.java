@@ -46,7 +46,7 @@ class KbCommandsTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.err().contains("sonde: kb: "), r.err());
         String sshd = r.out().lines().filter(l -> l.startsWith("identities,") && l.contains("/usr/sbin/sshd")).findFirst().orElseThrow();
-        assertTrue(sshd.contains(",identified,openssh-server,1:9.2p1-2+deb12u10,/usr/sbin/sshd,") && sshd.endsWith(",same"), sshd);
+        assertTrue(sshd.contains(",identified,openssh-server,1:9.2p1-2+deb12u10,/usr/sbin/sshd,") && sshd.contains(",same,"), sshd);
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("identities,") && l.contains("/memfd:sonde-fileless") && l.contains(",unknown,")), "memfd unknown");
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("unknown_pages,") && l.contains("/memfd:sonde-fileless")), "its pages listed");
     }
