@@ -93,6 +93,27 @@ class Qcow2ImageTest {
     }
 
     @Test
+    void bundleLayersFollowTheManifestNotTheHostPathsInTheirHeaders() throws Exception {
+        Path raw = tmp.resolve("disk.raw");
+        byte[] data = rawImage(raw, 1);
+        Tools.run(tmp, "qemu-img", "convert", "-f", "raw", "-O", "qcow2", "disk.raw", "base.qcow2");
+        Tools.run(tmp, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", tmp.resolve("base.qcow2").toString(), "top.qcow2");
+        Tools.run(tmp, "qemu-io", "-c", "write -P 0x5a 0 4096", "top.qcow2");
+        java.util.Arrays.fill(data, 0, 4096, (byte) 0x5a);
+        // as the snapshotter copies them: the top layer's header still names the host path of its backing file
+        Path bundle = Files.createDirectory(tmp.resolve("bundle"));
+        Files.copy(tmp.resolve("top.qcow2"), bundle.resolve("disk-vda.0.qcow2"));
+        Files.copy(tmp.resolve("base.qcow2"), bundle.resolve("disk-vda.1.qcow2"));
+        Files.delete(tmp.resolve("base.qcow2"));
+        Files.writeString(bundle.resolve("manifest.json"), "{\"disks\":[{\"target\":\"vda\",\"layers\":["
+                + "{\"file\":\"disk-vda.0.qcow2\",\"format\":\"qcow2\",\"backingFile\":\"disk-vda.1.qcow2\"},"
+                + "{\"file\":\"disk-vda.1.qcow2\",\"format\":\"qcow2\"}]}]}");
+        try (BlockDevice d = GuestDisk.open(bundle)) {
+            assertArrayEquals(data, readAll(d));
+        }
+    }
+
+    @Test
     void malformedHeadersAreClearErrors() throws Exception {
         Tools.run(tmp, "qemu-img", "create", "-q", "-f", "qcow2", "good.qcow2", "64M");
         byte[] good = Files.readAllBytes(tmp.resolve("good.qcow2"));
