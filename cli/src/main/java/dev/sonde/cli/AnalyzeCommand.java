@@ -39,9 +39,11 @@ import picocli.CommandLine.Spec;
  * stderr.
  */
 @Command(name = "analyze", mixinStandardHelpOptions = true,
-        description = "List the processes (pid, ppid, credentials, command line, executable), memory maps and open files"
-                + " of a Linux memory image, with findings (deleted or fileless executables, anonymous RWX memory, user"
-                + " processes posing as kernel threads, names that disagree). Every result says whether it is complete.")
+        description = "List the processes (pid, ppid, credentials, command line, executable, interpreted script), memory"
+                + " maps, open files, sockets and executable binaries (ELF type, build-id, page digests) of a Linux memory"
+                + " image or evidence bundle, with findings (deleted or fileless executables, anonymous RWX memory, user"
+                + " processes posing as kernel threads, names that disagree, code from temporary directories, loader"
+                + " variables, deleted scripts). Every result says whether it is complete.")
 final class AnalyzeCommand implements Callable<Integer> {
 
     enum Severity { low, medium, high }

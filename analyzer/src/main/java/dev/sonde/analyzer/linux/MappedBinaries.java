@@ -1,9 +1,12 @@
 package dev.sonde.analyzer.linux;
 
+import dev.sonde.analyzer.kernel.profile.KObject;
 import dev.sonde.analyzer.kernel.profile.KernelMemory;
 import dev.sonde.analyzer.kernel.profile.KernelReadException;
+import dev.sonde.analyzer.kernel.profile.ProfileException;
 import dev.sonde.analyzer.memory.AbsentMemoryException;
 import dev.sonde.analyzer.memory.MemoryView;
+import dev.sonde.analyzer.memory.x86.PageMapping;
 import dev.sonde.analyzer.memory.x86.X86AddressSpace;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -23,7 +26,9 @@ import java.util.Optional;
  * <p>
  * Pages are read through the process' own page tables; a page is resident when they map it. The same physical page
  * (a shared library's code in every process) is hashed once: digests are cached by physical address, so one instance
- * serves a whole image. Every read is bounded: at most {@value #MAX_PAGES} pages per process, {@value #MAX_PHDRS}
+ * serves a whole image. The ELF header of a file is read where some process has it mapped (a forked child that never
+ * touched its header page shares it with the parent, whose copy is used), else from the file's pages in the page
+ * cache. Every read is bounded: at most {@value #MAX_PAGES} pages per process, {@value #MAX_PHDRS}
  * program headers, {@value #MAX_NOTES} bytes of notes.
  */
 public final class MappedBinaries {
@@ -33,12 +38,18 @@ public final class MappedBinaries {
     static final int MAX_NOTES = 1 << 16;
     static final int PT_NOTE = 4;
     static final int NT_GNU_BUILD_ID = 3;
+    static final int MAX_CACHE_PAGES = 1 << 16;
+    /** {@code VMEMMAP_START} of 4-level paging without KASLR. */
+    static final long DEFAULT_VMEMMAP = 0xffff_ea00_0000_0000L;
     private static final String DELETED = " (deleted)";
     private static final String[] ELF_TYPES = {"NONE", "REL", "EXEC", "DYN", "CORE"};
 
     private final KernelMemory kernel;
     private final MemoryView physical;
     private final Map<Long, String> digestByPhysical = new HashMap<>();
+    /** ELF facts per file (dev, inode, path): a forked child that never touched the header shares its parent's file. */
+    private final Map<String, Elf> elfByFile = new HashMap<>();
+    private final java.util.Set<String> pageCacheTried = new java.util.HashSet<>();
     private final MessageDigest sha256;
     private final byte[] page = new byte[PAGE];
 
@@ -61,7 +72,7 @@ public final class MappedBinaries {
         return out;
     }
 
-    /** The binaries of one process: files in order of their first mapping, then nothing for kernel threads. */
+    /** The binaries of one process, in order of their first mapping; none for a kernel thread. */
     public List<MappedBinary> of(ProcessInfo p) {
         if (p.kernelThread() || p.maps().isEmpty()) {
             return List.of();
@@ -96,12 +107,13 @@ public final class MappedBinaries {
             BinaryOrigin origin = anonymous ? BinaryOrigin.ANONYMOUS
                     : path.startsWith("/memfd:") ? BinaryOrigin.MEMFD
                     : path.endsWith(DELETED) ? BinaryOrigin.DELETED : BinaryOrigin.FILE;
-            int total = 0;
+            long pagesTotal = 0;
             for (Mapping m : group) {
                 if ((m.flags() & Mapping.VM_EXEC) != 0) {
-                    total += (int) Math.min(Integer.MAX_VALUE, (m.end() - m.start()) / PAGE);
+                    pagesTotal += Long.divideUnsigned(m.end() - m.start(), PAGE);
                 }
             }
+            int total = (int) Math.min(Integer.MAX_VALUE, Math.max(0, pagesTotal)); // a hostile VMA can claim 2^35 pages
             if (user == null) {
                 out.add(new MappedBinary(p.pid(), path, origin, first.inode(), first.dev(), group, Optional.empty(),
                         Optional.empty(), List.of(), total, Optional.empty(), Optional.of(spaceProblem)));
@@ -112,34 +124,55 @@ public final class MappedBinaries {
             Optional<String> elfType = Optional.empty();
             Optional<String> buildId = Optional.empty();
             if (!anonymous) {
+                String fileKey = first.dev() + " " + first.inode() + " " + path;
                 try {
-                    Elf elf = elf(user, group);
+                    X86AddressSpace u = user;
+                    Elf elf = elf((offset, length) -> readFile(u, group, offset, length));
+                    if (elf.type.isEmpty() && elfByFile.containsKey(fileKey)) {
+                        elf = elfByFile.get(fileKey); // header not mapped here: the same file as mapped elsewhere
+                    } else if (elf.type.isEmpty() && pageCacheTried.add(fileKey)) {
+                        elf = elf(pageCache(p, first)); // mapped nowhere yet: the file's pages in the page cache
+                        if (elf.type.isPresent()) {
+                            elfByFile.put(fileKey, elf);
+                        }
+                    } else if (elf.type.isPresent()) {
+                        elfByFile.putIfAbsent(fileKey, elf);
+                    }
                     elfType = elf.type;
                     buildId = elf.buildId;
-                } catch (KernelReadException e) {
+                } catch (KernelReadException | AbsentMemoryException | ProfileException e) {
                     problems.add(e.getMessage());
                 }
             }
             List<PageDigest> pages = new ArrayList<>();
+            boolean limited = false;
             for (Mapping m : group) {
                 if ((m.flags() & Mapping.VM_EXEC) == 0) {
                     continue;
                 }
-                for (long va = m.start(); Long.compareUnsigned(va, m.end()) < 0; va += PAGE) {
-                    if (budget-- <= 0) {
-                        problems.add("stopped at the limit of " + MAX_PAGES + " executable pages per process");
-                        break;
-                    }
-                    long phys = user.physicalAddress(va);
-                    if (phys < 0) {
-                        continue;
-                    }
-                    Optional<String> d = digest(phys);
-                    if (d.isPresent()) {
-                        long fileOffset = anonymous ? -1 : m.offset() + (va - m.start());
-                        pages.add(new PageDigest(va, fileOffset, d.get()));
+                // one walk of the page tables over the mapping, rather than one walk per page
+                List<PageMapping> leaves = new ArrayList<>();
+                if (budget <= 0 || user.mappings(m.start(), m.end(), budget + 1L, leaves::add).truncated()) {
+                    limited = true;
+                }
+                for (PageMapping leaf : leaves) {
+                    long from = Math.max(leaf.virtualAddress(), m.start());
+                    long to = Math.min(leaf.virtualEnd(), m.end());
+                    for (long va = from; va < to; va += PAGE) {
+                        if (budget-- <= 0) {
+                            limited = true;
+                            break;
+                        }
+                        Optional<String> d = digest(leaf.physicalAddress() + (va - leaf.virtualAddress()));
+                        if (d.isPresent()) {
+                            long fileOffset = anonymous ? -1 : m.offset() + (va - m.start());
+                            pages.add(new PageDigest(va, fileOffset, d.get()));
+                        }
                     }
                 }
+            }
+            if (limited) {
+                problems.add("stopped at the limit of " + MAX_PAGES + " executable pages per process");
             }
             out.add(new MappedBinary(p.pid(), path, origin, first.inode(), first.dev(), group, elfType, buildId, pages,
                     total, combined(pages), problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems))));
@@ -158,6 +191,63 @@ public final class MappedBinaries {
             throw new KernelReadException(String.format("mm 0x%x: pgd 0x%x is not mapped", mm, pgd));
         }
         return new X86AddressSpace(physical, pgdPhys, kernel.space().mode());
+    }
+
+    /** ELF type and build-id of the file behind {@code mapping} read from the page cache alone (for tests). */
+    Optional<String> pageCacheBuildId(ProcessInfo p, Mapping mapping) {
+        return elf(pageCache(p, mapping)).buildId;
+    }
+
+    /**
+     * The page-cache pages of the file behind {@code mapping}: its VMA's {@code vm_file->f_inode->i_mapping->i_pages}
+     * (index = file page), each entry a {@code struct page} whose physical address follows from its place in the
+     * {@code vmemmap} array. Evicted pages (value entries) and entries that are not plausible pages read as absent.
+     */
+    private FileBytes pageCache(ProcessInfo p, Mapping mapping) {
+        Map<Long, Long> physByIndex = new HashMap<>();
+        KObject mm = kernel.object("task_struct", p.task()).deref("mm")
+                .orElseThrow(() -> new KernelReadException("no mm"));
+        long file = 0;
+        for (KObject v : kernel.vmas(mm, LinuxProcesses.MAX_VMAS).items()) {
+            if (v.integer("vm_start") == mapping.start()) {
+                file = v.pointer("vm_file");
+                break;
+            }
+        }
+        if (file == 0) {
+            return (offset, length) -> null;
+        }
+        long inode = kernel.object("file", file).pointer("f_inode");
+        long space = kernel.object("inode", inode).pointer("i_mapping");
+        long pageSize = kernel.profile().requireSize("page");
+        long vmemmap = kernel.profile().symbol("vmemmap_base").isPresent()
+                ? kernel.space().readU64(kernel.profile().requireSymbol("vmemmap_base")) : DEFAULT_VMEMMAP;
+        for (KernelMemory.XaEntry e : kernel.xarray(kernel.object("address_space", space).addressOf("i_pages"),
+                MAX_CACHE_PAGES).items()) {
+            long page = e.entry();
+            if (!e.value() && Long.compareUnsigned(page, vmemmap) >= 0 && (page - vmemmap) % pageSize == 0) {
+                physByIndex.put(e.index(), (page - vmemmap) / pageSize * PAGE);
+            }
+        }
+        return (offset, length) -> {
+            byte[] out = new byte[length];
+            int done = 0;
+            while (done < length) {
+                long at = offset + done;
+                Long phys = physByIndex.get(at / PAGE);
+                if (phys == null) {
+                    return null;
+                }
+                int n = (int) Math.min(length - done, PAGE - at % PAGE);
+                try {
+                    physical.readFully(phys + at % PAGE, out, done, n);
+                } catch (AbsentMemoryException e) {
+                    return null;
+                }
+                done += n;
+            }
+            return out;
+        };
     }
 
     /** SHA-256 of the physical page at {@code phys} (page-aligned by the caller's translation), cached. */
@@ -192,8 +282,13 @@ public final class MappedBinaries {
     private record Elf(Optional<String> type, Optional<String> buildId) {
     }
 
-    private static Elf elf(X86AddressSpace user, List<Mapping> group) {
-        byte[] h = readFile(user, group, 0, 64);
+    /** Bytes of a file by offset, or null when they are not in memory. */
+    private interface FileBytes {
+        byte[] read(long offset, int length);
+    }
+
+    private static Elf elf(FileBytes file) {
+        byte[] h = file.read(0, 64);
         if (h == null) {
             return new Elf(Optional.empty(), Optional.empty()); // first page not resident (or not mapped)
         }
@@ -215,7 +310,7 @@ public final class MappedBinaries {
             throw new KernelReadException("ELF program headers: offset " + phoff + ", " + phnum + " of " + phentsize
                     + " bytes: out of bounds");
         }
-        byte[] ph = readFile(user, group, phoff, phnum * phentsize);
+        byte[] ph = file.read(phoff, phnum * phentsize);
         if (ph == null) {
             return new Elf(typeName, Optional.empty());
         }
@@ -229,7 +324,7 @@ public final class MappedBinaries {
             if (size <= 0 || size > MAX_NOTES || off < 0 || off > Long.MAX_VALUE - size) {
                 continue;
             }
-            byte[] notes = readFile(user, group, off, (int) size);
+            byte[] notes = file.read(off, (int) size);
             if (notes == null) {
                 continue;
             }
@@ -288,10 +383,6 @@ public final class MappedBinaries {
 
     private static long u64(byte[] b, int o) {
         return u32(b, o) | u32(b, o + 4) << 32;
-    }
-
-    static boolean executable(Mapping m) {
-        return (m.flags() & Mapping.VM_EXEC) != 0;
     }
 
 }

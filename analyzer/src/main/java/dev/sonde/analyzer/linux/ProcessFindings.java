@@ -19,6 +19,12 @@ public final class ProcessFindings {
             "\\[.*|kworker/.*|ksoftirqd/.*|kthreadd|migration/.*|rcu_.*|kswapd.*|watchdog.*|cpuhp/.*|irq/.*|"
                     + "kcompactd.*|khugepaged|kauditd|oom_reaper|writeback|kblockd|jbd2/.*|scsi_.*|idle_inject/.*");
     static final String DELETED = " (deleted)";
+    /**
+     * Multi-call binaries: the program is whichever applet runs, and busybox renames the task to the applet
+     * ({@code prctl(PR_SET_NAME)}) when it runs one without exec (NOFORK/NOEXEC applets) while argv stays the
+     * caller's; a comm that names neither the binary nor argv[0] is normal for them.
+     */
+    static final java.util.Set<String> MULTI_CALL = java.util.Set.of("busybox", "toybox");
     /** World-writable directories a dropper writes to; code mapped from there is suspect. */
     static final List<String> TEMP_DIRS = List.of("/tmp/", "/dev/shm/", "/var/tmp/");
     /** Loader variables and the severity of finding them set. */
@@ -69,7 +75,7 @@ public final class ProcessFindings {
             // a script started through its #! line: the kernel names the task after the script's file
             String scriptBase = script.filter(s -> s.kind().equals("script")).map(s -> truncate(base(s.target())))
                     .orElse(null);
-            if (exeBase != null && !p.comm().equals(exeBase) && !p.comm().equals(argvBase)
+            if (exeBase != null && !MULTI_CALL.contains(exeBase) && !p.comm().equals(exeBase) && !p.comm().equals(argvBase)
                     && !p.comm().equals(scriptBase)) {
                 List<String> ev = new ArrayList<>();
                 ev.add("comm " + p.comm());

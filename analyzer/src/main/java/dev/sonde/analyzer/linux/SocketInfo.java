@@ -14,8 +14,9 @@ import java.util.Optional;
  *                      netlink protocol name for netlink, otherwise the protocol number
  * @param state         the TCP-style connection state of {@code sk_state} ({@code LISTEN}, {@code ESTABLISHED},
  *                      {@code CLOSE}, ...), which UNIX and UDP sockets use too
- * @param socketState   {@code socket.state} ({@code SS_UNCONNECTED} 1, {@code SS_CONNECTED} 3, ...): the "St"
- *                      column of /proc/net/unix
+ * @param socketState   {@code SS_UNCONNECTED} 1, {@code SS_CONNECTED} 3, ...: for UNIX sockets the "St" column
+ *                      of /proc/net/unix (which the kernel derives from {@code sk_state}: connected when
+ *                      {@code ESTABLISHED}), for the others {@code socket.state}
  * @param localAddress  local IP address (inet and inet6), as {@code inet_ntop} prints it
  * @param localPort     local port (inet and inet6)
  * @param remoteAddress remote IP address (inet and inet6)

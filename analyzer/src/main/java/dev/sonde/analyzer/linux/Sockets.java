@@ -16,7 +16,10 @@ final class Sockets {
     static final int AF_INET = 2;
     static final int AF_INET6 = 10;
     static final int AF_NETLINK = 16;
+    static final int TCP_ESTABLISHED = 1;
     static final int TCP_LISTEN = 10;
+    static final int SS_UNCONNECTED = 1;
+    static final int SS_CONNECTED = 3;
     /** {@code offsetof(struct sockaddr_un, sun_path)}: after the 2-byte family. */
     static final int SUN_PATH_OFFSET = 2;
     static final int UNIX_PATH_MAX = 108;
@@ -87,6 +90,8 @@ final class Sockets {
                     peer = peerInode(peerSock);
                 }
                 proto = "unix";
+                // unix_seq_show(): the St column is derived from sk_state, not socket.state
+                socketState = state == TCP_ESTABLISHED ? SS_CONNECTED : SS_UNCONNECTED;
             }
             case AF_NETLINK -> proto = protocol < NETLINK.length ? NETLINK[protocol] : String.valueOf(protocol);
             default -> {

@@ -42,7 +42,12 @@ public final class ProcessTables {
         if (!views.contains("findings")) {
             binaryTables(a.binaries(), views, tables);
         }
-        return new Report(base.analysis(), base.source(), base.complete(), base.reasons(), tables);
+        // what could not be read of the binaries (an ELF header out of bounds, the page limit) makes the result partial
+        List<String> reasons = new ArrayList<>(base.reasons());
+        for (MappedBinary b : a.binaries()) {
+            b.problem().ifPresent(x -> reasons.add("pid " + b.pid() + " binary " + b.path() + ": " + x));
+        }
+        return new Report(base.analysis(), base.source(), reasons.isEmpty(), reasons, tables);
     }
 
     private static void binaryTables(List<MappedBinary> binaries, Set<String> views, List<Table> tables) {

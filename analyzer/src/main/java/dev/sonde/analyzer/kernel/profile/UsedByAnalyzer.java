@@ -92,6 +92,8 @@ public final class UsedByAnalyzer {
         m.put("module", List.of("state", "list", "name", "core_layout"));
         m.put("module_layout", List.of("base", "size"));
         m.put("thread_info", List.of("flags"));
+        m.put("address_space", List.of("i_pages", "host"));
+        m.put("page", List.of("flags", "mapping", "index"));
         m.put("timekeeper", List.of("xtime_sec", "offs_real", "offs_boot", "tkr_mono"));
         m.put("seqcount_raw_spinlock", List.of("seqcount"));
         m.put("tk_read_base", List.of("xtime_nsec", "shift"));
