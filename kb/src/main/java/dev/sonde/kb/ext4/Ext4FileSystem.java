@@ -27,6 +27,8 @@ import java.util.Set;
 public final class Ext4FileSystem {
     /** Largest file {@link #readFile} returns. */
     public static final long MAX_FILE = 1L << 30;
+    /** Largest directory {@link #list} reads (and never more than the device holds). */
+    public static final long MAX_DIRECTORY = 64L << 20;
     static final int ROOT = 2;
     private static final int MAX_DEPTH = 5;
     private static final int MAX_SYMLINKS = 40;
@@ -365,6 +367,10 @@ public final class Ext4FileSystem {
     public List<Ext4Entry> list(Ext4Inode dir) throws IOException {
         if (!dir.isDirectory()) {
             throw new DiskFormatException(name, dir.offset(), "inode " + dir.number() + " is not a directory");
+        }
+        if (dir.size() > Math.min(MAX_DIRECTORY, dev.size())) {
+            throw new DiskFormatException(name, dir.offset() + 4, "directory inode " + dir.number() + ": size " + dir.size()
+                    + " larger than the device or the limit of " + MAX_DIRECTORY + " bytes");
         }
         List<Ext4Entry> out = new ArrayList<>();
         if (dir.hasInlineData()) {
