@@ -34,7 +34,6 @@ public final class Ext4FileSystem {
     private static final int MAX_SYMLINKS = 40;
     private static final long INCOMPAT_64BIT = 0x80;
     private static final long INCOMPAT_META_BG = 0x10;
-    private static final long INCOMPAT_ENCRYPT = 0x10000;
     private static final long INCOMPAT_COMPRESSION = 0x1;
 
     private final BlockDevice dev;
@@ -118,9 +117,6 @@ public final class Ext4FileSystem {
                 throw new DiskFormatException(name, gdt + at + 8, "group descriptor " + i + ": inode table at block " + t + " outside the file system");
             }
             inodeTables[i] = t;
-        }
-        if ((incompat & INCOMPAT_ENCRYPT) != 0) {
-            // encrypted directories would list scrambled names; files outside them read normally
         }
     }
 
