@@ -2,13 +2,9 @@ package dev.sonde.analyzer.linux;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sonde.analyzer.fixtures.Fixtures;
 import dev.sonde.analyzer.fixtures.GroundTruth;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,12 +39,6 @@ class BootClockTest {
 
     @Test
     void cachedDebianCapture() {
-        Path dir = Fixtures.captureDir("debian");
-        Path image = dir.resolve("memory.elf");
-        if (!Files.isRegularFile(image)) {
-            System.out.println("skipped: no " + image + " (build it with fixtures/debian/capture.sh)");
-            Assumptions.assumeTrue(false, "no capture " + image);
-        }
-        check("debian", TinyAnalysis.analyze(image), GroundTruth.read(dir.resolve("groundtruth.jsonl")));
+        check("debian", TinyAnalysis.debian(), TinyAnalysis.debianTruth());
     }
 }

@@ -84,4 +84,17 @@ class InterpreterContextTest {
         ProcessInfo init = TinyFixture.report().processes().stream().filter(p -> p.pid() == 1).findFirst().orElseThrow();
         assertEquals("sh /init", init.interpreter().map(c -> c.interpreter() + " " + c.target()).orElse("none"));
     }
+
+    @Test
+    void theDebianGuestsPythonWorkerRunsItsScript() {
+        ProcessInfo worker = TinyAnalysis.debian().processes().processes().stream()
+                .filter(p -> p.cmdline().map(c -> c.contains("/opt/sonde/pyworker.py")).orElse(false)).findFirst()
+                .orElseThrow();
+        assertEquals(Optional.of("python /opt/sonde/pyworker.py"),
+                worker.interpreter().map(c -> c.interpreter() + " " + c.describe()));
+        List<String> others = TinyAnalysis.debian().processes().processes().stream()
+                .filter(p -> p != worker && p.interpreter().isPresent())
+                .map(p -> p.pid() + " " + p.interpreter().get()).toList();
+        assertEquals(List.of(), others, "no other interpreter runs on the debian guest");
+    }
 }

@@ -50,15 +50,8 @@ class ProcessFindingsFixtureTest {
     /** The debian capture from the fixture cache; skipped, with the reason printed, when it has not been built. */
     @Test
     void debianCaptureHasThePlantedFindingsAndNoFalsePositive() {
-        java.nio.file.Path dir = dev.sonde.analyzer.fixtures.Fixtures.captureDir("debian");
-        java.nio.file.Path image = dir.resolve("memory.elf");
-        java.nio.file.Path truth = dir.resolve("groundtruth.jsonl");
-        if (!java.nio.file.Files.isRegularFile(image) || !java.nio.file.Files.isRegularFile(truth)) {
-            System.out.println("skipped: no " + image + " (build it with fixtures/debian/capture.sh)");
-            org.junit.jupiter.api.Assumptions.assumeTrue(false, "no capture " + image);
-        }
-        GroundTruth gt = GroundTruth.read(truth);
-        List<Finding> findings = ProcessFindings.find(TinyFixture.analyze(image));
+        List<Finding> findings = TinyAnalysis.debian().findings();
+        GroundTruth gt = TinyAnalysis.debianTruth();
         assertEquals(List.of(), falsePositives("debian", gt, findings));
         assertPlanted(gt, findings);
     }
