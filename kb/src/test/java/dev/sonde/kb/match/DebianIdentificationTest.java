@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sonde.analyzer.fixtures.Fixtures;
-import dev.sonde.analyzer.kernel.profile.ProfileOptions;
-import dev.sonde.analyzer.linux.AnalysisResult;
 import dev.sonde.analyzer.linux.BinaryOrigin;
-import dev.sonde.analyzer.linux.ImageAnalyzer;
 import dev.sonde.analyzer.linux.MappedBinary;
 import dev.sonde.analyzer.linux.PageDigest;
 import dev.sonde.kb.disk.ToolsAccess;
@@ -54,8 +51,7 @@ class DebianIdentificationTest {
         Path image = KbFixtures.capture("debian", "memory.elf");
         Path diskImage = KbFixtures.debianDisk();
         KbFixtures.debianDebs();
-        AnalysisResult r = ImageAnalyzer.analyze(image, ProfileOptions.defaults());
-        binaries = r.binaries();
+        binaries = KbFixtures.binaries(image);
         for (String l : Files.readAllLines(Fixtures.repo().resolve("fixtures/debian/packages.txt"))) {
             if (!l.startsWith("#") && !l.isBlank()) {
                 versions.put(l.split("\t")[0], l.split("\t")[1]);

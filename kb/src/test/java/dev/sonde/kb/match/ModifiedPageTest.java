@@ -37,7 +37,7 @@ class ModifiedPageTest {
         Path kbFile = tmp.resolve("kb.sqlite");
         try (KnowledgeBase kb = KnowledgeBase.open(kbFile)) {
             DebImporter.importDeb(kb, KbFixtures.debianDebs().resolve("libc6_2.36-9+deb12u14_amd64.deb"));
-            List<MappedBinary> before = ImageAnalyzer.analyze(original, ProfileOptions.defaults()).binaries();
+            List<MappedBinary> before = KbFixtures.binaries(original);
             MappedBinary libc = before.stream().filter(b -> b.path().equals(LIBC) && b.pages().size() > 10).findFirst().orElseThrow();
             assertEquals(Verdict.IDENTIFIED, new BinaryMatcher(kb, Optional.empty()).match(libc).verdict());
             PageDigest target = libc.pages().get(libc.pages().size() / 2);
