@@ -13,6 +13,8 @@ import dev.sonde.analyzer.report.ProcessTables;
 import dev.sonde.analyzer.report.Report;
 import dev.sonde.analyzer.report.ReportFormat;
 import dev.sonde.analyzer.report.ReportRenderer;
+import dev.sonde.analyzer.report.html.HtmlReport;
+import dev.sonde.analyzer.report.html.ReportContext;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -58,6 +60,10 @@ final class AnalyzeCommand implements Callable<Integer> {
             description = "Tables to print, comma-separated: processes, maps, files, findings (default: all).")
     List<String> views;
 
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+            description = "Write the result to FILE instead of stdout (written whole, then renamed into place).")
+    Path output;
+
     @Option(names = "--fail-on", paramLabel = "SEVERITY",
             description = "Exit with code 1 when a finding of this severity or above is found: ${COMPLETION-CANDIDATES}.")
     Severity failOn;
@@ -71,6 +77,7 @@ final class AnalyzeCommand implements Callable<Integer> {
                         "unknown table '" + v + "' for --view (choose from " + String.join(", ", ProcessTables.VIEWS) + ")");
             }
         }
+        ReportOutput.checkDestination(output);
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         err.println("sonde: opening " + image);
@@ -84,8 +91,16 @@ final class AnalyzeCommand implements Callable<Integer> {
             ProcessReport processes = new LinuxProcesses(kernel, img.memory()).analyze();
             List<Finding> findings = ProcessFindings.find(processes);
             Report report = ProcessTables.of(processes, findings, image.toString(), selected);
-            ReportRenderer.render(report, format, out);
-            out.flush();
+            ReportOutput.write(output, out, w -> {
+                if (format == ReportFormat.html) {
+                    HtmlReport.render(report, ReportContext.empty().withKernel(p.identity().release().orElse("?")), w);
+                } else {
+                    ReportRenderer.render(report, format, w);
+                }
+            });
+            if (output != null) {
+                err.println("sonde: wrote " + output);
+            }
             err.println("sonde: " + processes.processes().size() + " processes, " + findings.size() + " findings; "
                     + report.verdict() + (report.complete() ? "" : " (" + report.reasons().size() + " problems)"));
             for (String r : report.reasons().subList(0, Math.min(20, report.reasons().size()))) {

@@ -165,8 +165,20 @@ public final class HtmlReport {
         if (t.rows().isEmpty()) {
             raw("<p class=\"none\">No findings.</p>\n");
         }
-        dataTableBody(t, "findings-table");
+        dataTableBody(bySeverity(t), "findings-table");
         raw("</section>\n");
+    }
+
+    /** The findings, most severe first (stable: the analysis' order within one severity). */
+    private static Table bySeverity(Table t) {
+        int s = t.columns().indexOf("severity");
+        if (s < 0) {
+            return t;
+        }
+        Table sorted = new Table(t.name(), t.columns());
+        t.rows().stream().sorted(java.util.Comparator.comparingInt(r -> rank(cellText(r.get(s)))))
+                .forEach(r -> sorted.add(r.toArray()));
+        return sorted;
     }
 
     // ---------------------------------------------------------------- process tree
