@@ -3,7 +3,7 @@
 # Debian 12 (bookworm) into a cached tarball, then `docker import` as sonde-base:bookworm.
 #
 #   $SONDE_CACHE/docker/base-bookworm-minbase.tar   the debootstrap result (cache; the slow part, ~2 min)
-#   $SONDE_CACHE/docker/base.stamp                  its inputs (suite, variant, mirrors)
+#   $SONDE_CACHE/docker/base.stamp                  its inputs (suite, variant, mirrors, local CA certificates)
 #
 # A second run with the same inputs only checks that the image exists (and re-imports the tarball if the daemon
 # lost it). Prints the image name on stdout. Environment: SONDE_CACHE (default /var/cache/sonde),
@@ -43,7 +43,12 @@ SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 command -v docker >/dev/null || die "missing tool: docker"
 docker info >/dev/null 2>&1 || die "the Docker daemon does not answer (start dockerd)"
 
-key=$(printf 'suite=%s\nvariant=minbase\nmirror=%s\nsecurity=%s\n' "$SUITE" "$MIRROR" "$SECURITY_MIRROR")
+# The host's local CA certificates (Debian's /usr/local/share/ca-certificates: e.g. the CA of a TLS-inspecting
+# proxy) are trusted in the image too, so that pip and Maven reach their registries from inside a build here.
+LOCAL_CAS=/usr/local/share/ca-certificates
+local_cas() { find "$LOCAL_CAS" -maxdepth 1 -type f -name '*.crt' 2>/dev/null | sort; }
+key=$(printf 'suite=%s\nvariant=minbase\nmirror=%s\nsecurity=%s\n' "$SUITE" "$MIRROR" "$SECURITY_MIRROR"
+      local_cas | xargs -r sha256sum)
 mkdir -p "$OUT"
 exec 9>>"$OUT/.lock"
 flock 9
@@ -61,6 +66,11 @@ deb $MIRROR $SUITE main
 deb $MIRROR $SUITE-updates main
 deb $SECURITY_MIRROR $SUITE-security main
 EOF
+  if [ -n "$(local_cas)" ]; then
+    log "trusting the host's local CA certificates: $(local_cas | xargs -r -n1 basename | tr '\n' ' ')"
+    local_cas | xargs -r cp -t "$work/root/usr/local/share/ca-certificates/"
+    chroot "$work/root" update-ca-certificates >&2
+  fi
   # Like Debian's own container images: no recommends, no caches in the layers.
   printf 'APT::Install-Recommends "false";\n' >"$work/root/etc/apt/apt.conf.d/90sonde-no-recommends"
   rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*
