@@ -29,7 +29,8 @@ RUN apt-get update -q \
  && apt-get purge -y -q openjdk-17-jdk-headless python3-dev libpython3.11-dev gcc libc6-dev \
  && apt-get autoremove -y -q --purge \
  && rm -rf /var/lib/apt/lists/* /tmp/setup-python.sh /root/.cache \
- && /opt/sonde/venv/bin/python -c 'import jep, volatility3' \
+ && . /opt/sonde/python.env && "$SONDE_PYTHON" -c 'import volatility3.framework' \
+ && ! ldd "$SONDE_JEP_LIBRARY" | grep -v libjvm | grep 'not found' \
  && printf '%s\n' '#!/bin/sh' \
       '# The environment of the Volatility bridge (written by scripts/setup-python.sh), exported for the JVM.' \
       'set -a; . /opt/sonde/python.env; set +a' \
