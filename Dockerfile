@@ -57,7 +57,9 @@ COPY bench/pom.xml bench/
 COPY analyzer/ analyzer/
 COPY snapshotter/ snapshotter/
 COPY rollback-controller/ rollback-controller/
-COPY cli/ cli/
+# Not cli/ whole: .dockerignore lets the prebuilt jar in, for the prebuilt target.
+COPY cli/pom.xml cli/
+COPY cli/src cli/src
 RUN mvn -B -q -pl cli -am -DskipTests package
 
 # ---- default: from source --------------------------------------------------------------------------------------
