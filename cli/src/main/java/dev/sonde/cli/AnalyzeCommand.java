@@ -13,6 +13,8 @@ import dev.sonde.analyzer.report.ReportFormat;
 import dev.sonde.analyzer.report.ReportRenderer;
 import dev.sonde.analyzer.report.Timeline;
 import java.io.IOException;
+import dev.sonde.analyzer.report.html.HtmlReport;
+import dev.sonde.analyzer.report.html.ReportContext;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +51,7 @@ final class AnalyzeCommand implements Callable<Integer> {
     enum Severity { low, medium, high }
 
     /** The report formats plus {@code timeline}, the Timesketch JSONL of process starts. */
-    enum OutputFormat { table, json, jsonl, csv, timeline }
+    enum OutputFormat { table, json, jsonl, csv, html, timeline }
 
     @Spec
     CommandSpec spec;
@@ -86,6 +88,10 @@ final class AnalyzeCommand implements Callable<Integer> {
             description = "With --kb: the checkpoint's disk image to compare mapped files with (default: the bundle's disk).")
     Path disk;
 
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+            description = "Write the result to FILE instead of stdout (written whole, then renamed into place).")
+    Path output;
+
     @Option(names = "--fail-on", paramLabel = "SEVERITY",
             description = "Exit with code 1 when a finding of this severity or above is found: ${COMPLETION-CANDIDATES}.")
     Severity failOn;
@@ -101,6 +107,7 @@ final class AnalyzeCommand implements Callable<Integer> {
                         "unknown table '" + v + "' for --view (choose from " + String.join(", ", ProcessTables.VIEWS) + ")");
             }
         }
+        ReportOutput.checkDestination(output);
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         Path file = image;
@@ -128,16 +135,24 @@ final class AnalyzeCommand implements Callable<Integer> {
             if (timeline != null) {
                 writeTimeline(result, timeline);
             }
-            if (format == OutputFormat.timeline) {
-                try {
-                    Timeline.write(result, out);
-                } catch (IllegalStateException e) {
-                    throw new SondeException(ExitCodes.BAD_INPUT, file + ": " + e.getMessage(), e);
+            Report rendered = report;
+            Path source = file;
+            ReportOutput.write(output, out, w -> {
+                if (format == OutputFormat.timeline) {
+                    try {
+                        Timeline.write(result, w);
+                    } catch (IllegalStateException e) {
+                        throw new SondeException(ExitCodes.BAD_INPUT, source + ": " + e.getMessage(), e);
+                    }
+                } else if (format == OutputFormat.html) {
+                    HtmlReport.render(rendered, ReportContext.empty().withKernel(result.kernelRelease()), w);
+                } else {
+                    ReportRenderer.render(rendered, ReportFormat.valueOf(format.name()), w);
                 }
-            } else {
-                ReportRenderer.render(report, ReportFormat.valueOf(format.name()), out);
+            });
+            if (output != null) {
+                err.println("sonde: wrote " + output);
             }
-            out.flush();
             err.println("sonde: " + result.processes().processes().size() + " processes, " + result.binaries().size()
                     + " binaries, " + findings.size() + " findings; "
                     + report.verdict() + (report.complete() ? "" : " (" + report.reasons().size() + " problems)"));
