@@ -242,7 +242,7 @@ def _run(req):
     def visit(node, acc):
         if limit and len(rows) >= limit:
             raise OverflowError("%s produced more than %d rows (raise the row limit)" % (name, limit))
-        rows.append({"depth": int(node.path_depth), "values": [_cell(v, fw) for v in node.values]})
+        rows.append({"depth": max(0, int(node.path_depth) - 1), "values": [_cell(v, fw) for v in node.values]})
         return acc
 
     grid.populate(visit, None)
