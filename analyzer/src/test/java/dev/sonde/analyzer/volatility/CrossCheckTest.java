@@ -63,7 +63,11 @@ class CrossCheckTest {
             new Difference("\" (deleted)\" dropped",
                     "Volatility's path for a file does not append \" (deleted)\" to an unlinked file's path as d_path does",
                     (nat, vol) -> nat.endsWith(" (deleted)") && vol.equals(nat.substring(0, nat.length() - 10))));
-    static final List<Difference> FILE_DIFFERENCES = List.of(MAP_DIFFERENCES.get(1), MAP_DIFFERENCES.get(3));
+    static final List<Difference> FILE_DIFFERENCES = List.of(MAP_DIFFERENCES.get(1), MAP_DIFFERENCES.get(3),
+            new Difference("anonymous-inode files named by inode number",
+                    "Volatility prints anon_inode:[INODE] (the shared anonymous inode's number) for eventpoll, signalfd,"
+                            + " timerfd, inotify, bpf-prog ... files; the kernel's d_path prints the file's own name",
+                    (nat, vol) -> nat.startsWith("anon_inode:") && vol.matches("anon_inode:\\[\\d+\\]")));
 
     /** "END PERMS PGOFF INODE PATH" with a space before PATH. */
     private static String leadingSpace(String nat) {
