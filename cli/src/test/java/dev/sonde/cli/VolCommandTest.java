@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sonde.analyzer.fixtures.Fixtures;
 import dev.sonde.analyzer.fixtures.GroundTruth;
 import dev.sonde.analyzer.fixtures.VolatilityFixture;
+import dev.sonde.snapshotter.bundle.Manifest;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -57,6 +58,34 @@ class VolCommandTest {
                 Fixtures.committedTinyImage().toString(), "--symbols", VolatilityFixture.isfDir().toString());
         assertEquals(0, table.exit(), table.err());
         assertTrue(table.out().startsWith("LINUX.PSLIST.PSLIST (" + truth.size() + ")"), table.out());
+    }
+
+    @Test
+    void onABundleWithAnIsfExportedBySonde() throws Exception {
+        VolatilityFixture.bridge();
+        Path image = dev.sonde.analyzer.volatility.VolatilityInput.readable(Fixtures.committedTinyImage());
+        Path isf = dir.resolve("sonde-kernel.json.xz");
+        AnalyzeCommandTest.Result export = AnalyzeCommandTest.run("symbols", "export", image.toString(), "-o", isf.toString());
+        assertEquals(0, export.exit(), export.err());
+        // a checkpoint bundle: its manifest names the memory file
+        Path bundle = Files.createDirectories(dir.resolve("20261129T150612.123Z-tiny-1"));
+        Files.createSymbolicLink(bundle.resolve("memory.elf"), image);
+        Manifest m = new Manifest(Manifest.FORMAT, Manifest.VERSION, bundle.getFileName().toString(), "1", "test", null,
+                null, new Manifest.Checkpoint(null, null, "elf", "memory.elf", "elf", null, null, null, null, null),
+                List.of(), List.of());
+        Files.write(bundle.resolve(Manifest.FILE_NAME), m.toJson());
+        // a cache of its own, so that Volatility can only find the exported ISF
+        AnalyzeCommandTest.Result r = AnalyzeCommandTest.run("vol", "linux.pslist.PsList", bundle.toString(),
+                "--symbols", isf.toString(), "--cache", dir.resolve("volcache").toString(), "--format", "csv");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("on " + bundle.resolve("memory.elf")), r.err());
+        long rows = r.out().lines().skip(1).count();
+        assertEquals(GroundTruth.read(Fixtures.committedTinyGroundTruth()).processes().size(), rows, r.out());
+
+        Path empty = Files.createDirectories(dir.resolve("not-a-bundle"));
+        AnalyzeCommandTest.Result bad = AnalyzeCommandTest.run("vol", "linux.pslist.PsList", empty.toString());
+        assertEquals(ExitCodes.BAD_INPUT, bad.exit(), bad.err());
+        assertTrue(bad.err().contains("without manifest.json is not a checkpoint bundle"), bad.err());
     }
 
     @Test

@@ -54,7 +54,7 @@ def _load_framework():
         framework=volatility3.framework, symbols=volatility3.symbols, automagic=automagic, constants=constants,
         contexts=contexts, interfaces=interfaces, plugins=plugins, renderers=renderers, stacker=stacker,
         requirements=requirements, format_hints=format_hints, import_failures=sorted(failures or []),
-        base_symbol_path=list(constants.SYMBOL_BASEPATHS)))
+        base_symbol_path=list(constants.SYMBOL_BASEPATHS), default_cache_path=constants.CACHE_PATH))
     STATS["framework_loads"] += 1
     return _framework
 
@@ -202,9 +202,9 @@ def _run(req):
     t_framework = req["_framework_seconds"]
     constants = fw["constants"]
     constants.OFFLINE = bool(req.get("offline", True))
-    if req.get("cache_dir"):
-        os.makedirs(req["cache_dir"], exist_ok=True)
-        constants.CACHE_PATH = req["cache_dir"]
+    # the framework's settings are process-wide: set every one of them for each run, so none leaks from the last
+    constants.CACHE_PATH = req.get("cache_dir") or fw["default_cache_path"]
+    os.makedirs(constants.CACHE_PATH, exist_ok=True)
     fw["symbols"].__path__ = [os.path.abspath(p) for p in req.get("symbol_dirs", [])] + fw["base_symbol_path"]
     plugin_list = fw["framework"].list_plugins()
     name = req["plugin"]

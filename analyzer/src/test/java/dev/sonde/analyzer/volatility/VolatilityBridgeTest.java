@@ -9,7 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sonde.analyzer.fixtures.Fixtures;
 import dev.sonde.analyzer.fixtures.GroundTruth;
 import dev.sonde.analyzer.fixtures.VolatilityFixture;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -64,6 +69,27 @@ class VolatilityBridgeTest {
         // pstree is a tree: children below their parents
         assertTrue(pstree.rows().stream().anyMatch(r -> r.depth() > 0), "pstree rows have depths");
         assertEquals(pslist.rows().size(), pstree.rows().size());
+    }
+
+    @Test
+    void settingsOfOneRunDoNotLeakIntoTheNext(@TempDir Path tmp) throws Exception {
+        Path cache = tmp.resolve("volcache");
+        VolResult own = bridge.run(request("linux.pslist.PsList").withCacheDir(cache));
+        assertFalse(own.rows().isEmpty());
+        assertTrue(Files.isRegularFile(cache.resolve("identifier.cache")), "Volatility used the given cache");
+        deleteTree(cache);
+        // the next run has neither that cache nor the symbol directory: Volatility's own cache, and no ISF
+        VolatilityPluginException e = assertThrows(VolatilityPluginException.class,
+                () -> bridge.run(VolRequest.of("linux.pslist.PsList", image, List.of())));
+        assertTrue(e.getMessage().contains("symbol_table_name"), e.getMessage());
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        }
     }
 
     @Test
