@@ -34,9 +34,12 @@ def machine():
 def hyperfine_rows(path):
     rows = []
     for r in json.load(open(path))["results"]:
-        rows.append("| %s | %.2f s | ± %.2f s | %.2f s | %.2f s | %d |" % (
-            r["command"], r["mean"], r["stddev"] or 0, r["min"], r["max"], len(r["times"])))
-    return ["| step | mean | σ | min | max | runs |", "| --- | --- | --- | --- | --- | --- |"] + rows
+        rows.append("| %s | %.2f s | ± %.2f s | %.2f s | %.2f s | %.2f s | %d |" % (
+            r["command"], r["mean"], r["stddev"] or 0, r["min"], r["max"], r["user"] + r["system"], len(r["times"])))
+    return ["| step | wall mean | σ | min | max | CPU (user+sys) mean | runs |",
+            "| --- | --- | --- | --- | --- | --- | --- |"] + rows + [
+            "", "Load average when the report was written: %s (the machine is shared: compare CPU time when wall times"
+            " are noisy)." % " ".join(open("/proc/loadavg").read().split()[:3])]
 
 
 def warm_rows(warm):
@@ -68,9 +71,10 @@ if kind == "profile":
     lines += ["", "Volatility 3 (`peer_isf.py`, measured inside the Python process, one cold run each):", "",
               "| step | seconds |", "| --- | --- |",
               "| import the framework | %.2f |" % vl["import"],
-              "| load the full ISF into a symbol table (JSON parse + schema validation) | %.2f |" % vl["isf_load"],
+              "| load the full ISF into a symbol table (JSON parse + schema validation, cold) | %.2f |" % vl["isf_load"],
+              "| load it again, validation remembered (as later `vol` runs) | %.2f |" % vl["isf_load_validated_before"],
               "| import the plugins | %.2f |" % vc["plugins_import"],
-              "| construct the kernel for linux.pslist (automagic: layers, ISF found by banner, loaded; cold cache) | %.2f |"
+              "| construct the kernel for linux.pslist (automagic: layers, ISF found by banner, loaded; cold caches) | %.2f |"
               % vc["construct_kernel"], ""]
 else:
     lines += ["# Volatility 3 through the bridge vs the `vol` command line vs the native analyzer", "",

@@ -26,12 +26,14 @@ rm -rf "$out" && mkdir -p "$out"
 isfcache="$out/sonde-cache"
 
 log "image $image; ISF $isf"
+# hyperfine wants --prepare once per command, in order: only the cold-ISF run empties Sonde's cache
 hyperfine -N --runs "$runs" --warmup 1 --export-json "$out/hyperfine.json" \
+  --prepare "true" --prepare "rm -rf $isfcache" --prepare "true" --prepare "true" --prepare "true" \
   -n "sonde: profile from BTF+kallsyms (fresh JVM)" "$repo/sonde symbols show $image" \
   -n "sonde: full ISF, streaming parse (fresh JVM, cold cache)" \
-     --prepare "rm -rf $isfcache" "env SONDE_CACHE=$isfcache $repo/sonde symbols show --symbols $isf $image" \
+     "env SONDE_CACHE=$isfcache $repo/sonde symbols show --symbols $isf $image" \
   -n "sonde: full ISF from the binary cache (fresh JVM)" \
-     --prepare "true" "env SONDE_CACHE=$isfcache $repo/sonde symbols show --symbols $isf $image" \
+     "env SONDE_CACHE=$isfcache $repo/sonde symbols show --symbols $isf $image" \
   -n "volatility: load the full ISF into a symbol table" "$volpy $here/peer_isf.py load $isf" \
   -n "volatility: construct the kernel (automagic, ISF by banner, cold cache)" \
      "$volpy $here/peer_isf.py construct $image $isfdir" >&2 || die "hyperfine failed"

@@ -16,10 +16,13 @@ import java.util.NoSuchElementException;
  * @param volatilityVersion the framework's version
  * @param interpreterId   identifies the embedded interpreter that ran it (the same for every run of a process)
  * @param frameworkLoads  how many times the framework and its plugins were imported in this interpreter so far
+ * @param liveContexts    Volatility contexts still alive in the interpreter after this run released its state (0
+ *                        unless something keeps a run's layers and symbol tables)
  * @param timing          where the time went
  */
 public record VolResult(String plugin, Path image, List<VolColumn> columns, List<VolRow> rows, Path outputDir,
-                        String volatilityVersion, String interpreterId, int frameworkLoads, Timing timing) {
+                        String volatilityVersion, String interpreterId, int frameworkLoads, int liveContexts,
+                        Timing timing) {
     public VolResult {
         columns = List.copyOf(columns);
         rows = List.copyOf(rows);

@@ -34,6 +34,10 @@ import java.util.concurrent.TimeoutException;
  * (stuck in native code) within a grace period, the interpreter is declared unusable for the rest of the process and
  * every later run fails with {@link VolatilityUnavailableException} naming why.
  *
+ * <p>Memory: after each run the glue clears the framework's method caches that would keep the run's layers, context
+ * and symbol tables alive, so a long-lived interpreter does not grow by a context per run
+ * ({@link VolResult#liveContexts()}).
+ *
  * <p>Only this package loads Jep: the rest of the analyzer never touches it, so a machine without Python loses the
  * bridge and nothing else.
  */
@@ -284,7 +288,7 @@ public final class VolatilityBridge {
                 seconds(s.path("construct")), seconds(s.path("run")), total);
         return new VolResult(request.plugin(), request.image(), columns, rows, Path.of(ok.path("output_dir").asText()),
                 doc.path("volatility_version").asText("?"), doc.path("boot_id").asText(),
-                doc.path("stats").path("framework_loads").asInt(), timing);
+                doc.path("stats").path("framework_loads").asInt(), doc.path("live_contexts").asInt(-1), timing);
     }
 
     private static Duration seconds(JsonNode n) {

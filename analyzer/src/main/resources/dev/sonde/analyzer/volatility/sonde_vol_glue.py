@@ -6,6 +6,7 @@ Python exception's type, message and traceback. Everything here runs on the brid
 """
 import contextlib
 import ctypes
+import gc
 import datetime
 import io
 import json
@@ -252,6 +253,35 @@ def _run(req):
                         "run": t_end - t_constructed}}
 
 
+def _clear(obj):
+    for o in (obj, getattr(obj, "__func__", None), getattr(obj, "fget", None)):
+        clear = getattr(o, "cache_clear", None)
+        if callable(clear):
+            clear()
+
+
+def release_run_state():
+    """Drops what a finished run left reachable. The framework memoises methods with class-level functools caches
+    keyed by the objects of a run (its layers, and through them its context and symbol tables): without this an
+    interpreter that serves many runs keeps every run's context, about 300 MiB each with a full kernel ISF."""
+    for name, mod in list(sys.modules.items()):
+        if not name.startswith("volatility3") or mod is None:
+            continue
+        for obj in list(vars(mod).values()):
+            _clear(obj)
+            if isinstance(obj, type) and obj.__module__ == name:
+                for attr in list(vars(obj).values()):
+                    _clear(attr)
+    gc.collect()
+
+
+def _live_contexts():
+    contexts = _framework.get("contexts")
+    if contexts is None:
+        return 0
+    return sum(1 for o in gc.get_objects() if isinstance(o, contexts.Context))
+
+
 def run_plugin(request_json):
     """Runs one plugin as described by the JSON request; returns a JSON document (never raises)."""
     req = json.loads(request_json)
@@ -291,7 +321,8 @@ def run_plugin(request_json):
                  % req.get("timeout_seconds"), "traceback": ""}
     elif fired and result is not None:
         pass  # finished just as the limit fired: the result is complete
-    doc = {"boot_id": BOOT_ID, "stats": dict(STATS)}
+    release_run_state()
+    doc = {"boot_id": BOOT_ID, "stats": dict(STATS), "live_contexts": _live_contexts()}
     if error is not None:
         doc["error"] = error
     else:

@@ -53,6 +53,8 @@ class VolatilityBridgeTest {
         assertEquals(pslist.interpreterId(), pstree.interpreterId(), "the second plugin ran in the same interpreter");
         assertEquals(1, pstree.frameworkLoads(), "the framework and its plugins were imported once");
         assertEquals(Duration.ZERO, pstree.timing().interpreterStart(), "the second run paid no start-up");
+        assertEquals(0, pslist.liveContexts(), "the first run's context was released");
+        assertEquals(0, pstree.liveContexts(), "the second run's context was released");
 
         // typed rows: PID is an int column, OFFSET a hex column, COMM a string
         assertEquals(VolColumn.VolType.INT, pslist.columns().get(pslist.column("PID")).type());
