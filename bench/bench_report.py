@@ -38,7 +38,7 @@ def hyperfine_rows(path):
             r["command"], r["mean"], r["stddev"] or 0, r["min"], r["max"], r["user"] + r["system"], len(r["times"])))
     return ["| step | wall mean | σ | min | max | CPU (user+sys) mean | runs |",
             "| --- | --- | --- | --- | --- | --- | --- |"] + rows + [
-            "", "Load average when the report was written: %s (the machine is shared: compare CPU time when wall times"
+            "", "Load average at the end of the run: %s (the machine is shared: compare CPU time when wall times"
             " are noisy)." % " ".join(open("/proc/loadavg").read().split()[:3])]
 
 
@@ -64,8 +64,11 @@ if kind == "profile":
                   image, os.path.getsize(image) / 2**20, os.path.relpath(isf), os.path.getsize(isf) / 2**20), "",
               "## Whole commands, fresh process each (hyperfine)", ""]
     lines += hyperfine_rows(os.path.join(out, "hyperfine.json"))
-    lines += ["", "Sonde's commands include JVM start, opening the image and the profile's cross-checks; "
-              "Volatility's include interpreter start and importing the framework.", "",
+    lines += ["", "Sonde's commands include JVM start, opening the image and the profile's cross-checks (with `--symbols` the"
+              " ISF is also checked against the image's own BTF, so that row includes the BTF profile); Volatility's"
+              " include interpreter start and importing the framework. The Volatility rows are the peers of the Sonde"
+              " rows above them: loading the ISF (vs Sonde's ISF rows), and everything Volatility does before a plugin"
+              " can read kernel objects (vs Sonde's profile from BTF+kallsyms, which needs no ISF at all).", "",
               "## Inside one process", "", "Sonde (`WarmTimings profile`):", ""]
     lines += warm_rows(warm)
     lines += ["", "Volatility 3 (`peer_isf.py`, measured inside the Python process, one cold run each):", "",
