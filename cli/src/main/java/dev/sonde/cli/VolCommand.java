@@ -77,6 +77,7 @@ final class VolCommand implements Callable<Integer> {
         if (!(timeoutSeconds > 0)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be positive");
         }
+        VolatilityBridge bridge = VolatilityBridge.get(); // says how to install the Python side when it is missing
         Path memory = memoryFile(image);
         Path readable = VolatilityInput.readable(memory);
         List<Path> dirs = new ArrayList<>();
@@ -103,7 +104,7 @@ final class VolCommand implements Callable<Integer> {
         err.println("sonde: running Volatility 3 " + plugin + " on " + readable
                 + (readable.equals(memory) ? "" : " (decompressed copy of " + memory + ")"));
         err.flush();
-        VolResult result = VolatilityBridge.get().run(req);
+        VolResult result = bridge.run(req);
         Report report = VolatilityTables.of(result, memory.toString());
         PrintWriter out = spec.commandLine().getOut();
         ReportRenderer.render(report, format, out);
