@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 @Command(name = "sonde", mixinStandardHelpOptions = true, versionProvider = Sonde.Version.class,
         description = "Checkpoint and rollback forensic analyzer for virtual machines.",
         subcommands = {InfoCommand.class, AnalyzeCommand.class, SymbolsCommand.class, SnapshotCommand.class, VerifyCommand.class,
-            PruneCommand.class, ScheduleCommand.class, ForkCommand.class, CommandLine.HelpCommand.class},
+            PruneCommand.class, ScheduleCommand.class, ForkCommand.class, KbCommand.class, InventoryCommand.class,
+            VolCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:ok",
@@ -57,6 +58,9 @@ public final class Sonde {
         if (ex instanceof dev.sonde.analyzer.kernel.profile.ProfileException
                 || ex instanceof dev.sonde.analyzer.kernel.isf.IsfFormatException) {
             return ExitCodes.BAD_INPUT;
+        }
+        if (ex instanceof dev.sonde.analyzer.volatility.VolatilityUnavailableException) {
+            return ExitCodes.MISSING_ENVIRONMENT;
         }
         if (ex instanceof SondeException se) {
             return se.exitCode();
