@@ -10,8 +10,13 @@ import dev.sonde.cli.demo.Progress;
 import dev.sonde.rollback.probe.ProbeResult;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -68,7 +73,14 @@ final class DemoCommand implements Callable<Integer> {
         DemoOptions o = new DemoOptions(guest, out, uri != null ? uri : "qemu:///system", Optional.ofNullable(fixtures),
                 runSeconds, cloneCpuPercent);
         Demo demo = new Demo(o, new Progress(err, Demo.STEPS, System.console() != null));
-        DemoResult r = demo.run();
+        DemoResult r;
+        try {
+            r = demo.run();
+        } catch (DemoException e) {
+            throw new SondeException(e.kind() == DemoException.Kind.INTEGRITY ? ExitCodes.INTEGRITY
+                    : e.kind() == DemoException.Kind.BAD_INPUT ? ExitCodes.BAD_INPUT : ExitCodes.MISSING_ENVIRONMENT,
+                    e.getMessage(), e);
+        }
         printSummary(r, stdout);
         stdout.flush();
         if (demo.failure() != null) {
@@ -97,9 +109,20 @@ final class DemoCommand implements Callable<Integer> {
                     r.analysis().processes(), r.analysis().binaries(), r.analysis().findings().size(),
                     r.analysis().complete() ? "" : " (partial: " + String.join("; ", r.analysis().problems()) + ")");
             w.println("findings");
+            Map<String, List<Finding>> groups = new LinkedHashMap<>();
             for (Finding f : r.analysis().findings()) {
-                w.printf("  %-6s %-24s pid %-6d %-16s %s%n", f.severity(), f.kind(), f.pid(), printable(f.comm()),
-                        printable(f.summary()));
+                groups.computeIfAbsent(f.severity() + " " + f.kind() + " " + f.summary(), k -> new ArrayList<>()).add(f);
+            }
+            for (List<Finding> g : groups.values()) {
+                Finding f = g.get(0);
+                if (g.size() == 1) {
+                    w.printf("  %-6s %-24s pid %-6d %-16s %s%n", f.severity(), f.kind(), f.pid(), printable(f.comm()),
+                            printable(f.summary()));
+                } else {
+                    String pids = g.stream().limit(3).map(x -> x.pid() + " " + printable(x.comm())).collect(Collectors.joining(", "));
+                    w.printf("  %-6s %-24s %d processes (pid %s%s): %s%n", f.severity(), f.kind(), g.size(), pids,
+                            g.size() > 3 ? ", ..." : "", printable(f.summary()));
+                }
             }
         }
         if (r.scenarios() != null) {

@@ -159,6 +159,10 @@ public final class Demo {
         }
         step("tear down");
         cleanup = teardown.run(null);
+        if (teardown.interrupted()) {
+            // the JVM is exiting (Ctrl-C, SIGTERM): no result that looks complete
+            throw new DemoException(DemoException.Kind.INTERRUPTED, "interrupted; cleaned up: " + String.join("; ", cleanup));
+        }
         steps.put(currentStep, Math.round(progress.stepSeconds() * 10) / 10.0);
         progress.close();
         double seconds = (System.nanoTime() - t0) / 1e9;

@@ -31,7 +31,8 @@ public record DemoResult(String guest, String domain, String ready, String start
         List<PlantedScenarios.Seen> scenarios, KnowledgeStep.Outcome kb, String kbSkipped, ForkReport fork,
         List<String> probesSkipped, String error, List<String> cleanup) {
 
-    /** Whether the demo ran to the end and the rollback was verified. */
+    /** Whether the fork ran and its rollback was verified. */
+    @com.fasterxml.jackson.annotation.JsonProperty("rollbackVerified")
     public boolean rollbackVerified() {
         return fork != null && fork.rollback() != null && fork.rollback().verified();
     }

@@ -1,5 +1,6 @@
 package dev.sonde.cli.demo;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.sonde.analyzer.linux.MappedBinary;
 import dev.sonde.analyzer.report.Table;
 import dev.sonde.kb.disk.BlockDevice;
@@ -35,10 +36,12 @@ public final class KnowledgeStep {
      * @param kb         the knowledge base file
      * @param imported   what the import read
      * @param verdicts   binaries per verdict
-     * @param notable    the binaries that are not identified: {@code pid path: verdict}
-     * @param identities the per-binary table for the report
+     * @param notable    binaries not identified (grouped by path and verdict) and deleted or memfd binaries with what they
+     *                   were identified as
+     * @param identities the per-binary table for the report (in analysis.json and report.html, not in demo.json)
      */
-    public record Outcome(String kb, String imported, Map<String, Long> verdicts, List<String> notable, Table identities) {
+    public record Outcome(String kb, String imported, Map<String, Long> verdicts, List<String> notable,
+            @JsonIgnore Table identities) {
     }
 
     static Outcome run(Path bundle, Path kbFile, List<MappedBinary> binaries) throws IOException {
@@ -63,12 +66,32 @@ public final class KnowledgeStep {
                         id.matchedBy().orElse(null), id.pagesMatched() + "/" + id.binary().pages().size(),
                         modified.isEmpty() ? null : modified, id.onDisk());
             }
-            List<String> notable = ids.stream()
-                    .filter(i -> !i.verdict().label().equals("identified"))
-                    .map(i -> i.binary().pid() + " " + (i.binary().path().isEmpty() ? "[anon]" : i.binary().path()) + ": "
-                            + i.verdict().label())
-                    .distinct().toList();
-            return new Outcome(kbFile.toString(), st.summary(), verdicts, notable, t);
+            return new Outcome(kbFile.toString(), st.summary(), verdicts, notable(ids), t);
         }
     }
+
+    /**
+     * What a reader should look at: binaries not identified, grouped by path and verdict ({@code [vdso]} has no file to
+     * know it by), and deleted or memfd binaries with what the knowledge base knows them as.
+     */
+    static List<String> notable(List<Identification> ids) {
+        Map<String, java.util.TreeSet<Integer>> groups = new java.util.LinkedHashMap<>();
+        List<String> out = new java.util.ArrayList<>();
+        for (Identification i : ids) {
+            String path = i.binary().path().isEmpty() ? "[anon]" : i.binary().path();
+            if (i.verdict() != dev.sonde.kb.match.Verdict.IDENTIFIED) {
+                groups.computeIfAbsent(path + ": " + i.verdict().label(), k -> new java.util.TreeSet<>()).add(i.binary().pid());
+            } else if (i.binary().origin() != dev.sonde.analyzer.linux.BinaryOrigin.FILE) {
+                out.add("pid " + i.binary().pid() + " " + path + ": identified as " + i.best().map(r -> r.file().path()
+                        + " (" + r.file().pkg().map(pk -> pk + " " + r.file().version().orElse("")).orElse("no package") + ")")
+                        .orElse("?") + " by " + i.matchedBy().orElse("?"));
+            }
+        }
+        List<String> grouped = new java.util.ArrayList<>();
+        groups.forEach((k, pids) -> grouped.add(k + (pids.size() == 1 ? " (pid " + pids.first() + ")"
+                : " (" + pids.size() + " processes)")));
+        grouped.addAll(out);
+        return List.copyOf(grouped);
+    }
+
 }

@@ -25,6 +25,7 @@ public final class Teardown {
     private final List<String> done = new ArrayList<>();
     private final Consumer<String> log;
     private boolean ran;
+    private boolean interrupted;
     private Thread hook;
 
     public Teardown(Consumer<String> log) {
@@ -41,13 +42,23 @@ public final class Teardown {
 
     /** Runs the actions from the JVM's shutdown hook too (Ctrl-C, SIGTERM). */
     public synchronized void installShutdownHook() {
-        hook = new Thread(() -> run("interrupted: cleaning up"), "sonde-demo-teardown");
+        hook = new Thread(() -> {
+            synchronized (this) {
+                interrupted = !ran;
+            }
+            run("interrupted: cleaning up");
+        }, "sonde-demo-teardown");
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
     /** Whether the teardown has run (the demo is over or being interrupted). */
     public synchronized boolean ran() {
         return ran;
+    }
+
+    /** Whether the shutdown hook ran the teardown (the demo was interrupted). */
+    public synchronized boolean interrupted() {
+        return interrupted;
     }
 
     /** Runs every action once; later calls return what the first did. */
