@@ -2,19 +2,23 @@ package dev.sonde.cli;
 
 import dev.sonde.analyzer.image.ImageOpener;
 import dev.sonde.analyzer.image.MemoryImage;
-import dev.sonde.analyzer.kernel.profile.KernelMemory;
 import dev.sonde.analyzer.kernel.profile.KernelProfile;
 import dev.sonde.analyzer.kernel.profile.KernelProfiles;
+import dev.sonde.analyzer.linux.AnalysisResult;
 import dev.sonde.analyzer.linux.Finding;
-import dev.sonde.analyzer.linux.LinuxProcesses;
-import dev.sonde.analyzer.linux.ProcessFindings;
-import dev.sonde.analyzer.linux.ProcessReport;
+import dev.sonde.analyzer.linux.ImageAnalyzer;
 import dev.sonde.analyzer.report.ProcessTables;
 import dev.sonde.analyzer.report.Report;
 import dev.sonde.analyzer.report.ReportFormat;
 import dev.sonde.analyzer.report.ReportRenderer;
+import dev.sonde.analyzer.report.Timeline;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -28,22 +32,30 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code sonde analyze IMAGE}: processes, threads, memory maps, open files and findings of a Linux memory image, read
- * through the kernel profile (the image's own BTF and kallsyms, or {@code --symbols ISF}). Data goes to stdout,
- * progress and the completeness verdict to stderr.
+ * {@code sonde analyze IMAGE|BUNDLE}: processes, threads, memory maps, open files, sockets, executable images and
+ * findings of a Linux memory image, read through the kernel profile (the image's own BTF and kallsyms, or
+ * {@code --symbols ISF}); or a Timesketch timeline of process starts. A bundle directory is resolved to its memory
+ * file, whose size and SHA-256 must match the manifest. Data goes to stdout, progress and the completeness verdict to
+ * stderr.
  */
 @Command(name = "analyze", mixinStandardHelpOptions = true,
-        description = "List the processes (pid, ppid, credentials, command line, executable), memory maps and open files"
-                + " of a Linux memory image, with findings (deleted or fileless executables, anonymous RWX memory, user"
-                + " processes posing as kernel threads, names that disagree). Every result says whether it is complete.")
+        description = "List the processes (pid, ppid, credentials, command line, executable, interpreted script), memory"
+                + " maps, open files, sockets and executable binaries (ELF type, build-id, page digests) of a Linux memory"
+                + " image or evidence bundle, with findings (deleted or fileless executables, anonymous RWX memory, user"
+                + " processes posing as kernel threads, names that disagree, code from temporary directories, loader"
+                + " variables, deleted scripts). Every result says whether it is complete.")
 final class AnalyzeCommand implements Callable<Integer> {
 
     enum Severity { low, medium, high }
 
+    /** The report formats plus {@code timeline}, the Timesketch JSONL of process starts. */
+    enum OutputFormat { table, json, jsonl, csv, timeline }
+
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "Memory image (ELF core, kdump, libvirt save; compressed is fine).")
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "Memory image (ELF core, kdump, libvirt save; compressed is fine),"
+            + " or an evidence bundle directory (its memory file is checked against the manifest first: exit 5 on mismatch).")
     Path image;
 
     @Mixin
@@ -51,12 +63,18 @@ final class AnalyzeCommand implements Callable<Integer> {
 
     @Option(names = "--format", defaultValue = "table", paramLabel = "FORMAT",
             description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}). In json/jsonl absent values are null;"
-                    + " in csv an absent value is an empty unquoted field and an empty string is \"\".")
-    ReportFormat format;
+                    + " in csv an absent value is an empty unquoted field and an empty string is \"\". timeline: one Timesketch"
+                    + " JSON line per process start, dated on the guest kernel's wall clock.")
+    OutputFormat format;
 
     @Option(names = "--view", split = ",", paramLabel = "TABLE",
-            description = "Tables to print, comma-separated: processes, maps, files, findings (default: all).")
+            description = "Tables to print, comma-separated: processes, maps, files, sockets, binaries, pages, findings"
+                    + " (default: all but pages for table and csv, all for json and jsonl).")
     List<String> views;
+
+    @Option(names = "--timeline", paramLabel = "FILE",
+            description = "Also write the Timesketch JSONL timeline of process starts to FILE.")
+    Path timeline;
 
     @Option(names = "--fail-on", paramLabel = "SEVERITY",
             description = "Exit with code 1 when a finding of this severity or above is found: ${COMPLETION-CANDIDATES}.")
@@ -64,7 +82,9 @@ final class AnalyzeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Set<String> selected = new LinkedHashSet<>(views == null || views.isEmpty() ? ProcessTables.VIEWS : views);
+        boolean whole = format == OutputFormat.json || format == OutputFormat.jsonl;
+        Set<String> selected = new LinkedHashSet<>(views == null || views.isEmpty()
+                ? (whole ? ProcessTables.VIEWS : ProcessTables.DEFAULT_VIEWS) : views);
         for (String v : selected) {
             if (!ProcessTables.VIEWS.contains(v)) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
@@ -73,20 +93,38 @@ final class AnalyzeCommand implements Callable<Integer> {
         }
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
-        err.println("sonde: opening " + image);
+        Path file = image;
+        if (Files.isDirectory(image)) {
+            err.println("sonde: checking the memory file of bundle " + image + " against its manifest");
+            err.flush();
+            file = BundleMemory.resolve(image);
+        }
+        err.println("sonde: opening " + file);
         err.flush();
-        try (MemoryImage img = ImageOpener.standard().open(image)) {
+        try (MemoryImage img = ImageOpener.standard().open(file)) {
             KernelProfile p = KernelProfiles.build(img, profile.options());
             err.println("sonde: kernel " + p.identity().release().orElse("?") + "; " + p.notes().get(0));
             p.conflicts().forEach(c -> err.println("sonde: conflict: " + c));
             err.flush();
-            KernelMemory kernel = new KernelMemory(p, img.memory());
-            ProcessReport processes = new LinuxProcesses(kernel, img.memory()).analyze();
-            List<Finding> findings = ProcessFindings.find(processes);
-            Report report = ProcessTables.of(processes, findings, image.toString(), selected);
-            ReportRenderer.render(report, format, out);
+            AnalysisResult result = ImageAnalyzer.analyze(img, file.toString(), p);
+            result.problems().forEach(x -> err.println("sonde: " + x));
+            List<Finding> findings = result.findings();
+            Report report = ProcessTables.of(result, selected);
+            if (timeline != null) {
+                writeTimeline(result, timeline);
+            }
+            if (format == OutputFormat.timeline) {
+                try {
+                    Timeline.write(result, out);
+                } catch (IllegalStateException e) {
+                    throw new SondeException(ExitCodes.BAD_INPUT, file + ": " + e.getMessage(), e);
+                }
+            } else {
+                ReportRenderer.render(report, ReportFormat.valueOf(format.name()), out);
+            }
             out.flush();
-            err.println("sonde: " + processes.processes().size() + " processes, " + findings.size() + " findings; "
+            err.println("sonde: " + result.processes().processes().size() + " processes, " + result.binaries().size()
+                    + " binaries, " + findings.size() + " findings; "
                     + report.verdict() + (report.complete() ? "" : " (" + report.reasons().size() + " problems)"));
             for (String r : report.reasons().subList(0, Math.min(20, report.reasons().size()))) {
                 err.println("sonde:   " + r);
@@ -97,5 +135,21 @@ final class AnalyzeCommand implements Callable<Integer> {
             }
         }
         return ExitCodes.OK;
+    }
+
+    /** Writes the timeline next to FILE first, then moves it in place: no half-written timeline is left as FILE. */
+    private static void writeTimeline(AnalysisResult result, Path target) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".partial");
+        try {
+            try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                Timeline.write(result, w);
+            } catch (IllegalStateException e) {
+                throw new SondeException(ExitCodes.BAD_INPUT, result.source() + ": " + e.getMessage(), e);
+            }
+            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 }

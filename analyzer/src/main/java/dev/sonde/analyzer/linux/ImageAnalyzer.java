@@ -4,15 +4,18 @@ import dev.sonde.analyzer.image.ImageOpener;
 import dev.sonde.analyzer.image.MemoryImage;
 import dev.sonde.analyzer.kernel.profile.KernelMemory;
 import dev.sonde.analyzer.kernel.profile.KernelProfile;
+import dev.sonde.analyzer.kernel.profile.KernelReadException;
 import dev.sonde.analyzer.kernel.profile.KernelProfiles;
 import dev.sonde.analyzer.kernel.profile.ProfileOptions;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The whole native analysis of one Linux memory image in one call: open (any supported format), build the kernel
- * profile, read the processes, derive the findings. The entry point for the CLI, the scheduler and the rollback
+ * profile, read the processes, their executable images and the guest's clock, derive the findings. The entry point for the CLI, the scheduler and the rollback
  * controller.
  */
 public final class ImageAnalyzer {
@@ -33,10 +36,26 @@ public final class ImageAnalyzer {
 
     /** Analyzes an image already open; the caller closes it. */
     public static AnalysisResult analyze(MemoryImage img, String source, ProfileOptions options) {
-        KernelProfile p = KernelProfiles.build(img, options);
+        return analyze(img, source, KernelProfiles.build(img, options));
+    }
+
+    /** Analyzes an image already open with the profile already built for it; the caller closes the image. */
+    public static AnalysisResult analyze(MemoryImage img, String source, KernelProfile p) {
         KernelMemory kernel = new KernelMemory(p, img.memory());
         ProcessReport processes = new LinuxProcesses(kernel, img.memory()).analyze();
         List<Finding> findings = ProcessFindings.find(processes);
-        return new AnalysisResult(source, p.identity().release().orElse("?"), p.notes(), processes, findings);
+        List<MappedBinary> binaries = new MappedBinaries(kernel, img.memory()).of(processes);
+        List<String> problems = new ArrayList<>();
+        Optional<BootClock> clock = Optional.empty();
+        try {
+            clock = BootClock.read(kernel);
+            if (clock.isEmpty()) {
+                problems.add("clock: the kernel has no tk_core symbol; process start times stay relative to boot");
+            }
+        } catch (KernelReadException e) {
+            problems.add("clock: " + e.getMessage());
+        }
+        return new AnalysisResult(source, p.identity().release().orElse("?"), p.notes(), processes, findings, binaries,
+                clock, problems);
     }
 }

@@ -34,6 +34,7 @@ public final class LinuxProcesses {
 
     private final KernelMemory kernel;
     private final MemoryView physical;
+    private final Sockets sockets;
     private PathResolver paths;
     private int maxFds = MAX_FDS;
     private final OptionalLong specialMappingOps;
@@ -42,6 +43,7 @@ public final class LinuxProcesses {
     public LinuxProcesses(KernelMemory kernel, MemoryView physical) {
         this.kernel = kernel;
         this.physical = physical;
+        this.sockets = new Sockets(kernel);
         this.paths = null;
         this.specialMappingOps = kernel.profile().symbol("special_mapping_vmops");
         this.legacySpecialMappingOps = kernel.profile().symbol("legacy_special_mapping_vmops");
@@ -390,7 +392,7 @@ public final class LinuxProcesses {
     private OpenFile openFile(int fd, long f, boolean closeOnExec) {
         if (!kernel.plausibleKernelPointer(f)) {
             return new OpenFile(fd, Optional.empty(), "other", Optional.empty(), Optional.empty(), Optional.empty(), f,
-                    Optional.of(String.format("file pointer 0x%x is not a kernel address", f)));
+                    Optional.of(String.format("file pointer 0x%x is not a kernel address", f)), Optional.empty());
         }
         KObject file = kernel.object("file", f);
         Optional<Long> flags = Optional.empty();
@@ -399,9 +401,19 @@ public final class LinuxProcesses {
             flags = Optional.of((file.integer("f_flags") & 0xffffffffL) | (closeOnExec ? O_CLOEXEC : 0));
             pos = Optional.of(file.integer("f_pos"));
             PathResolver.Resolved r = paths.file(f);
-            return new OpenFile(fd, Optional.of(r.path()), r.kind(), flags, pos, Optional.of(r.inode()), f, Optional.empty());
+            Optional<SocketInfo> socket = Optional.empty();
+            Optional<String> problem = Optional.empty();
+            if (r.kind().equals("socket")) {
+                try {
+                    socket = Optional.of(sockets.read(f));
+                } catch (KernelReadException | AbsentMemoryException | ProfileException e) {
+                    problem = Optional.of("socket: " + e.getMessage());
+                }
+            }
+            return new OpenFile(fd, Optional.of(r.path()), r.kind(), flags, pos, Optional.of(r.inode()), f, problem, socket);
         } catch (KernelReadException | AbsentMemoryException | ProfileException e) {
-            return new OpenFile(fd, Optional.empty(), "other", flags, pos, Optional.empty(), f, Optional.of(e.getMessage()));
+            return new OpenFile(fd, Optional.empty(), "other", flags, pos, Optional.empty(), f, Optional.of(e.getMessage()),
+                    Optional.empty());
         }
     }
 

@@ -14,7 +14,8 @@ import java.util.Optional;
  * @param inode   inode number
  * @param file    address of the {@code struct file}
  * @param problem why a part of it could not be read
+ * @param socket  for a socket, its family, type, protocol, addresses and state
  */
 public record OpenFile(int fd, Optional<String> target, String kind, Optional<Long> flags, Optional<Long> pos,
-                       Optional<Long> inode, long file, Optional<String> problem) {
+                       Optional<Long> inode, long file, Optional<String> problem, Optional<SocketInfo> socket) {
 }

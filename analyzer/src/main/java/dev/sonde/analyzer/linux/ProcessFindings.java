@@ -7,8 +7,11 @@ import java.util.regex.Pattern;
 
 /**
  * Findings over a {@link ProcessReport}: a process running a deleted binary, a fileless (memfd) executable, an
- * anonymous mapping that is writable and executable, a user process posing as a kernel thread, and names that
- * disagree (comm against the executable's and argv[0]'s base names).
+ * anonymous mapping that is writable and executable, a user process posing as a kernel thread, names that disagree
+ * (comm against the executable's, argv[0]'s and, for an interpreter, the script's base names), executable mappings
+ * of files in world-writable temporary directories, dynamic-loader variables in the environment that inject code
+ * ({@code LD_PRELOAD}, {@code LD_AUDIT}) or redirect library look-up ({@code LD_LIBRARY_PATH}), and an interpreter
+ * running a script that has been deleted.
  */
 public final class ProcessFindings {
     /** Names the kernel gives its own threads; a user process with one of them is posing. */
@@ -16,6 +19,17 @@ public final class ProcessFindings {
             "\\[.*|kworker/.*|ksoftirqd/.*|kthreadd|migration/.*|rcu_.*|kswapd.*|watchdog.*|cpuhp/.*|irq/.*|"
                     + "kcompactd.*|khugepaged|kauditd|oom_reaper|writeback|kblockd|jbd2/.*|scsi_.*|idle_inject/.*");
     static final String DELETED = " (deleted)";
+    /**
+     * Multi-call binaries: the program is whichever applet runs, and busybox renames the task to the applet
+     * ({@code prctl(PR_SET_NAME)}) when it runs one without exec (NOFORK/NOEXEC applets) while argv stays the
+     * caller's; a comm that names neither the binary nor argv[0] is normal for them.
+     */
+    static final java.util.Set<String> MULTI_CALL = java.util.Set.of("busybox", "toybox");
+    /** World-writable directories a dropper writes to; code mapped from there is suspect. */
+    static final List<String> TEMP_DIRS = List.of("/tmp/", "/dev/shm/", "/var/tmp/");
+    /** Loader variables and the severity of finding them set. */
+    static final List<String[]> LOADER_VARIABLES = List.of(new String[]{"LD_PRELOAD", "medium"},
+            new String[]{"LD_AUDIT", "medium"}, new String[]{"LD_LIBRARY_PATH", "low"});
 
     private ProcessFindings() {
     }
@@ -57,7 +71,12 @@ public final class ProcessFindings {
             }
             String exeBase = exe == null ? null : truncate(base(strip(exe)));
             String argvBase = argv0.map(a -> truncate(base(a))).orElse(null);
-            if (exeBase != null && !p.comm().equals(exeBase) && !p.comm().equals(argvBase)) {
+            Optional<InterpreterContext> script = p.interpreter();
+            // a script started through its #! line: the kernel names the task after the script's file
+            String scriptBase = script.filter(s -> s.kind().equals("script")).map(s -> truncate(base(s.target())))
+                    .orElse(null);
+            if (exeBase != null && !MULTI_CALL.contains(exeBase) && !p.comm().equals(exeBase) && !p.comm().equals(argvBase)
+                    && !p.comm().equals(scriptBase)) {
                 List<String> ev = new ArrayList<>();
                 ev.add("comm " + p.comm());
                 ev.add("exe " + exe);
@@ -65,8 +84,45 @@ public final class ProcessFindings {
                 out.add(new Finding("name-mismatch", "low", p.pid(), p.comm(),
                         "comm matches neither the executable's name nor argv[0]", ev));
             }
+            tempExecutables(p, out);
+            loaderEnvironment(p, out);
+            if (script.isPresent() && script.get().deletedScript()) {
+                InterpreterContext s = script.get();
+                out.add(new Finding("deleted-script", "high", p.pid(), p.comm(),
+                        "interpreter runs a script that has been deleted from disk",
+                        List.of("interpreter " + s.interpreter() + (exe == null ? "" : " (exe " + exe + ")"),
+                                "script argument " + s.target(), "open file " + s.openFile().orElse("?"))));
+            }
         }
         return out;
+    }
+
+    private static void tempExecutables(ProcessInfo p, List<Finding> out) {
+        List<String> ev = new ArrayList<>();
+        for (Mapping m : p.maps()) {
+            String path = m.path().orElse("");
+            if ((m.flags() & Mapping.VM_EXEC) != 0 && TEMP_DIRS.stream().anyMatch(path::startsWith)) {
+                ev.add(String.format("mapping %x-%x %s %s", m.start(), m.end(), m.perms(), path));
+            }
+        }
+        if (!ev.isEmpty()) {
+            out.add(new Finding("executable-in-temp-dir", "medium", p.pid(), p.comm(),
+                    "runs code mapped from a world-writable temporary directory", ev));
+        }
+    }
+
+    private static void loaderEnvironment(ProcessInfo p, List<Finding> out) {
+        for (String[] v : LOADER_VARIABLES) {
+            for (String e : p.environ().orElse(List.of())) {
+                if (e.startsWith(v[0] + "=") && e.length() > v[0].length() + 1) {
+                    out.add(new Finding("loader-environment", v[1], p.pid(), p.comm(),
+                            v[0] + " is set: the dynamic loader " + (v[0].equals("LD_LIBRARY_PATH")
+                                    ? "looks up libraries in other directories first" : "loads extra code into the process"),
+                            List.of("environment " + e)));
+                    break;
+                }
+            }
+        }
     }
 
     private static String strip(String path) {

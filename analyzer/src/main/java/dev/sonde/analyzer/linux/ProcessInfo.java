@@ -24,4 +24,9 @@ public record ProcessInfo(long task, int pid, int tgid, int ppid, String comm, S
                           Optional<Integer> egid, long startTimeNs, long startTicks, Optional<List<String>> cmdline,
                           Optional<List<String>> environ, Optional<String> exe, List<Integer> threads,
                           List<Mapping> maps, List<OpenFile> files, Completeness completeness) {
+
+    /** The script, module or archive this process interprets, when it is a known interpreter running one. */
+    public Optional<InterpreterContext> interpreter() {
+        return InterpreterContext.of(this);
+    }
 }

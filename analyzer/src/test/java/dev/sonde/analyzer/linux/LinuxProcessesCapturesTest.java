@@ -12,8 +12,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The same comparison as {@link LinuxProcessesFixtureTest} on the larger captures in the fixture cache
- * ({@code $SONDE_CACHE/captures/GUEST-KERNEL/memory.{elf,kdump,save}}, not committed); skipped with the reason when absent.
+ * The same comparison as {@link LinuxProcessesFixtureTest} (processes, maps, descriptors and the TCP, UDP and UNIX
+ * sockets they hold) on the larger captures in the fixture cache: tiny and debian, each as ELF core, kdump and libvirt
+ * save image ({@code $SONDE_CACHE/captures/GUEST-KERNEL/memory.{elf,kdump,save}}, not committed); skipped with the
+ * reason when absent.
  * <p>
  * One field is printed but not required: the scheduler state. gtdump reads /proc/PID/stat a moment before the guest
  * is paused, and a task can change state in between (on the debian capture a kernel thread, pid 15, was running,
@@ -24,7 +26,8 @@ class LinuxProcessesCapturesTest {
     static final java.util.Set<String> TRANSIENT = java.util.Set.of("state");
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny/memory.elf", "tiny/memory.kdump", "tiny/memory.save", "debian/memory.elf"})
+    @ValueSource(strings = {"tiny/memory.elf", "tiny/memory.kdump", "tiny/memory.save", "debian/memory.elf",
+            "debian/memory.kdump", "debian/memory.save"})
     void cachedCaptureEqualsItsGroundTruth(String capture) {
         String guest = capture.substring(0, capture.indexOf('/'));
         Path dir = Fixtures.captureDir(guest);

@@ -49,7 +49,9 @@ class LinuxProcessesFixtureTest {
                 f.pos().ifPresent(v -> c.expected("fd.pos", k + " " + v));
             }
         }
+        expectSockets(c, gt);
         for (ProcessInfo p : report.processes()) {
+            foundSockets(c, p);
             c.found("process", String.valueOf(p.pid()));
             c.found("ppid", p.pid() + " " + p.ppid());
             c.found("comm", p.pid() + " " + p.comm());
@@ -79,6 +81,58 @@ class LinuxProcessesFixtureTest {
             }
         }
         return c;
+    }
+
+    /**
+     * Sockets: every TCP, UDP and UNIX socket of /proc/net/{tcp,tcp6,udp,udp6,unix} that a process holds (its inode
+     * is some descriptor's {@code socket:[inode]}), with the fields those files print.
+     */
+    private static void expectSockets(GroundTruthComparison c, GroundTruth gt) {
+        java.util.Set<Long> held = new java.util.HashSet<>();
+        for (GroundTruth.Process p : gt.processes()) {
+            for (GroundTruth.Fd f : p.fds()) {
+                if (f.target().startsWith("socket:[")) {
+                    held.add(Long.parseLong(f.target().substring(8, f.target().length() - 1)));
+                }
+            }
+        }
+        for (com.fasterxml.jackson.databind.JsonNode s : gt.sockets()) {
+            long inode = s.path("inode").asLong();
+            if (!held.contains(inode)) {
+                continue;
+            }
+            String proto = s.path("proto").asText();
+            if (proto.equals("unix")) {
+                c.expected("socket.unix", inode + " " + s.path("sock_type").asText() + " st " + s.path("state_num").asInt()
+                        + (s.path("listening").asBoolean() ? " listening" : "") + " " + s.path("path").asText("-"));
+            } else {
+                c.expected("socket.inet", inode + " " + proto + " " + s.path("local_addr").asText() + " "
+                        + s.path("local_port").asInt() + " " + s.path("remote_addr").asText() + " "
+                        + s.path("remote_port").asInt() + " " + s.path("state").asText());
+            }
+        }
+    }
+
+    private static void foundSockets(GroundTruthComparison c, ProcessInfo p) {
+        for (OpenFile f : p.files()) {
+            if (f.kind().equals("socket") && f.socket().isEmpty()) {
+                c.found("socket.unread", p.pid() + " fd " + f.fd() + " " + f.problem().orElse("?"));
+            }
+            if (f.socket().isEmpty()) {
+                continue;
+            }
+            SocketInfo s = f.socket().get();
+            long inode = f.inode().orElse(-1L);
+            if (s.family().equals("unix")) {
+                c.found("socket.unix", inode + " " + s.type() + " st " + s.socketState()
+                        + (s.state().equals("LISTEN") ? " listening" : "") + " " + s.unixPath().orElse("-"));
+            } else if ((s.family().equals("inet") || s.family().equals("inet6"))
+                    && java.util.Set.of("tcp", "tcp6", "udp", "udp6").contains(s.protocol())) {
+                c.found("socket.inet", inode + " " + s.protocol() + " " + s.localAddress().orElse("?") + " "
+                        + s.localPort().orElse(-1) + " " + s.remoteAddress().orElse("?") + " "
+                        + s.remotePort().orElse(-1) + " " + s.state());
+            }
+        }
     }
 
     private static void expectProcess(GroundTruthComparison c, int pid, int ppid, String comm, boolean kthread,

@@ -206,6 +206,39 @@ public final class DomainHandle {
         }
     }
 
+    /** A guest-agent command (JSON); the reply, or a {@link VirtException} with libvirt's reason. */
+    public String agentCommandOrThrow(String json, int timeoutSeconds) throws VirtException {
+        Pointer p = LibvirtQemuNative.INSTANCE.virDomainQemuAgentCommand(ptr(), json, timeoutSeconds, 0);
+        if (p == null) {
+            throw VirtException.last("virDomainQemuAgentCommand " + name);
+        }
+        try {
+            return p.getString(0, "UTF-8");
+        } finally {
+            Native.free(Pointer.nativeValue(p));
+        }
+    }
+
+    /**
+     * A QEMU monitor command (virDomainQemuMonitorCommand): QMP JSON, or a human monitor (HMP) command line when
+     * {@code hmp}. Returns QEMU's reply.
+     */
+    public String qemuMonitorCommand(String command, boolean hmp) throws VirtException {
+        com.sun.jna.ptr.PointerByReference result = new com.sun.jna.ptr.PointerByReference();
+        if (LibvirtQemuNative.INSTANCE.virDomainQemuMonitorCommand(ptr(), command, result, hmp ? 1 : 0) < 0) {
+            throw VirtException.last("virDomainQemuMonitorCommand " + name);
+        }
+        Pointer p = result.getValue();
+        if (p == null) {
+            return "";
+        }
+        try {
+            return p.getString(0, "UTF-8");
+        } finally {
+            Native.free(Pointer.nativeValue(p));
+        }
+    }
+
     /** Starts an active, shallow block commit of {@code target}'s top image into its backing file. */
     public void blockCommitActive(String target) throws VirtException {
         try {

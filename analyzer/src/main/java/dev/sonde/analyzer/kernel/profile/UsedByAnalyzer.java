@@ -23,7 +23,8 @@ public final class UsedByAnalyzer {
             "init_files", "init_fs", "init_net", "net_namespace_list", "modules", "super_blocks", "_text", "_stext",
             "_etext", "_end", "__start_notes", "__stop_notes", "__start_BTF", "__stop_BTF", "page_offset_base",
             "vmemmap_base", "vmalloc_base", "jiffies", "init_nsproxy", "mount_hashtable", "idt_table",
-            "sys_call_table");
+            "sys_call_table", "pipefs_dname", "sockfs_dname", "anon_inodefs_dname", "simple_dname", "ns_dname",
+            "special_mapping_vmops", "legacy_special_mapping_vmops", "tk_core");
 
     private static Map<String, List<String>> members() {
         Map<String, List<String>> m = new LinkedHashMap<>();
@@ -44,11 +45,15 @@ public final class UsedByAnalyzer {
         m.put("maple_arange_64", List.of("parent", "pivot", "slot", "gap", "meta"));
         m.put("maple_metadata", List.of("end", "gap"));
         m.put("vm_area_struct", List.of("vm_start", "vm_end", "vm_mm", "vm_page_prot", "vm_flags", "vm_pgoff",
-                "vm_file", "vm_private_data", "anon_vma"));
+                "vm_file", "vm_private_data", "anon_vma", "vm_ops"));
+        m.put("vm_special_mapping", List.of("name"));
         m.put("file", List.of("f_path", "f_inode", "f_op", "f_flags", "f_mode", "f_pos", "f_count", "f_mapping",
                 "private_data"));
         m.put("path", List.of("mnt", "dentry"));
-        m.put("dentry", List.of("d_flags", "d_parent", "d_name", "d_inode", "d_iname", "d_sb", "d_child", "d_subdirs"));
+        m.put("dentry", List.of("d_flags", "d_parent", "d_name", "d_inode", "d_iname", "d_sb", "d_child", "d_subdirs",
+                "d_op", "d_hash"));
+        m.put("dentry_operations", List.of("d_dname"));
+        m.put("hlist_bl_node", List.of("next", "pprev"));
         m.put("qstr", List.of("hash", "len", "hash_len", "name"));
         m.put("inode", List.of("i_mode", "i_uid", "i_gid", "i_flags", "i_sb", "i_mapping", "i_ino", "i_nlink",
                 "i_rdev", "i_size", "i_atime", "i_mtime", "i_ctime", "i_fop", "i_private"));
@@ -75,6 +80,7 @@ public final class UsedByAnalyzer {
         m.put("uts_namespace", List.of("name"));
         m.put("new_utsname", List.of("sysname", "nodename", "release", "version", "machine"));
         m.put("socket", List.of("state", "type", "flags", "file", "sk", "ops"));
+        m.put("socket_alloc", List.of("socket", "vfs_inode"));
         m.put("sock_common", List.of("skc_daddr", "skc_rcv_saddr", "skc_dport", "skc_num", "skc_family", "skc_state",
                 "skc_v6_daddr", "skc_v6_rcv_saddr", "skc_net"));
         m.put("sock", List.of("__sk_common", "sk_type", "sk_protocol", "sk_socket", "sk_receive_queue"));
@@ -86,6 +92,11 @@ public final class UsedByAnalyzer {
         m.put("module", List.of("state", "list", "name", "core_layout"));
         m.put("module_layout", List.of("base", "size"));
         m.put("thread_info", List.of("flags"));
+        m.put("address_space", List.of("i_pages", "host"));
+        m.put("page", List.of("flags", "mapping", "index"));
+        m.put("timekeeper", List.of("xtime_sec", "offs_real", "offs_boot", "tkr_mono"));
+        m.put("seqcount_raw_spinlock", List.of("seqcount"));
+        m.put("tk_read_base", List.of("xtime_nsec", "shift"));
         return java.util.Collections.unmodifiableMap(m);
     }
 }
