@@ -186,7 +186,7 @@ public final class Demo {
         if (currentStep != null) {
             steps.put(currentStep, Math.round(progress.stepSeconds() * 10) / 10.0);
         }
-        currentStep = title.replaceAll(" \\(.*", "");
+        currentStep = title.replaceAll(" \\(.*", "").replaceAll(" sonde-demo-\\S+", "");
         progress.step(title);
     }
 
