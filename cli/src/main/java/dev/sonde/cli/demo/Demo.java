@@ -51,6 +51,9 @@ public final class Demo {
     /** The number of steps the progress counts. */
     public static final int STEPS = 8;
 
+    /** What the exec probe does in a clone with a guest agent: stops two services and deletes a configuration. */
+    static final String DESTRUCTIVE = "systemctl stop nginx cron; rm -rf /etc/nginx";
+
     private final DemoOptions options;
     private final Progress progress;
     private final Teardown teardown;
@@ -139,6 +142,9 @@ public final class Demo {
                 List<Probe> probes = new ArrayList<>();
                 if (guest.hasGuestAgent()) {
                     probes.add(Probes.parse("crossview"));
+                    // something destructive, so the run-and-diff probe has a difference to show and the rollback
+                    // something to undo
+                    probes.add(Probes.parse("exec:" + DESTRUCTIVE));
                 } else {
                     probesSkipped.add("crossview: the " + guest.kind() + " guest has no guest agent to list its own"
                             + " processes with (the analysis' cross-view of kernel lists ran on the checkpoint)");

@@ -158,6 +158,10 @@ final class DemoOutputs {
             return x.guestProcesses() + " processes in the guest's own view, " + x.memoryProcesses() + " in memory; "
                     + x.differences().size() + " differences (" + unexplained + " without an explanation)";
         }
+        if (p instanceof ProbeResult.Exec x) {
+            return (x.timedOut() ? "timed out" : x.exitCode() != null ? "exit " + x.exitCode() : "signal " + x.signal())
+                    + " in the clone: " + x.command();
+        }
         return p.kind();
     }
 

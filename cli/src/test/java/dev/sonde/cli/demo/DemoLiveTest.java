@@ -57,6 +57,9 @@ class DemoLiveTest {
             Child c = Child.start(List.of("demo", "--guest", "tiny", "--out", out.toString(), "--run-seconds", "5"));
             int rc = c.waitFor(900);
             assertEquals(0, rc, "run " + run + " exit code; stderr:\n" + c.stderr());
+            assertTrue(c.stderr().contains("[4/8] checkpoint") && c.stderr().contains("[8/8] tear down"),
+                    "step counter on stderr:\n" + c.stderr());
+            assertFalse(c.stdout().contains("[4/8]"), "progress stays off stdout");
             JsonNode r = new ObjectMapper().readTree(out.resolve("demo.json").toFile());
             String domain = r.path("domain").asText();
             assertTrue(domain.startsWith("sonde-demo-"), domain);
