@@ -76,6 +76,16 @@ final class AnalyzeCommand implements Callable<Integer> {
             description = "Also write the Timesketch JSONL timeline of process starts to FILE.")
     Path timeline;
 
+    // --- known-binary identities (issue 6): KbIdentities adds the identities and unknown_pages tables ---
+    @Option(names = "--kb", paramLabel = "KB",
+            description = "Identify each running binary against this knowledge base (sonde kb import): identified,"
+                    + " modified (naming the pages), on-disk mismatch or unknown (with its page digests).")
+    Path kb;
+
+    @Option(names = "--disk", paramLabel = "DISK",
+            description = "With --kb: the checkpoint's disk image to compare mapped files with (default: the bundle's disk).")
+    Path disk;
+
     @Option(names = "--fail-on", paramLabel = "SEVERITY",
             description = "Exit with code 1 when a finding of this severity or above is found: ${COMPLETION-CANDIDATES}.")
     Severity failOn;
@@ -110,6 +120,11 @@ final class AnalyzeCommand implements Callable<Integer> {
             result.problems().forEach(x -> err.println("sonde: " + x));
             List<Finding> findings = result.findings();
             Report report = ProcessTables.of(result, selected);
+            if (kb != null) {
+                java.util.Optional<Path> d = disk != null ? java.util.Optional.of(disk)
+                        : dev.sonde.kb.disk.GuestDisk.isBundle(image) ? java.util.Optional.of(image) : java.util.Optional.empty();
+                report = KbIdentities.enrich(report, result, kb, d, err);
+            }
             if (timeline != null) {
                 writeTimeline(result, timeline);
             }

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 @Command(name = "sonde", mixinStandardHelpOptions = true, versionProvider = Sonde.Version.class,
         description = "Checkpoint and rollback forensic analyzer for virtual machines.",
         subcommands = {InfoCommand.class, AnalyzeCommand.class, SymbolsCommand.class, SnapshotCommand.class, VerifyCommand.class,
-            PruneCommand.class, ScheduleCommand.class, ForkCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+            PruneCommand.class, ScheduleCommand.class, ForkCommand.class, KbCommand.class, InventoryCommand.class,
+            DemoCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:ok",

@@ -20,8 +20,12 @@ public interface BackingResolver {
     /** qemu's rule: an absolute path as is, a relative one relative to the image's directory. */
     static BackingResolver qemu() {
         return (image, name, off) -> {
-            Path p = Path.of(name);
-            return p.isAbsolute() ? p : image.toAbsolutePath().getParent().resolve(p).normalize();
+            try {
+                Path p = Path.of(name);
+                return p.isAbsolute() ? p : image.toAbsolutePath().getParent().resolve(p).normalize();
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new DiskFormatException(image, off, "backing file name is not a path: " + e.getMessage());
+            }
         };
     }
 

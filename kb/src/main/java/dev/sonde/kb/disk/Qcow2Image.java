@@ -118,7 +118,7 @@ public final class Qcow2Image implements BlockDevice {
             long l1Offset = h.getLong(40);
             long entriesPerL2 = clusterSize / 8;
             long needed = (size + (long) clusterSize * entriesPerL2 - 1) / ((long) clusterSize * entriesPerL2);
-            if (l1Size < 0 || l1Size < needed || l1Size > needed + 1024 || l1Size > (1 << 25)) {
+            if (l1Size < 0 || l1Size < needed || l1Size > (1 << 25)) {
                 throw new DiskFormatException(file, 36, "l1_size " + l1Size + " does not fit the virtual size (" + needed + " needed)");
             }
             checkRange(l1Offset, (long) l1Size * 8, 40, "L1 table");

@@ -27,12 +27,13 @@ import java.util.Set;
 public final class Ext4FileSystem {
     /** Largest file {@link #readFile} returns. */
     public static final long MAX_FILE = 1L << 30;
+    /** Largest directory {@link #list} reads (and never more than the device holds). */
+    public static final long MAX_DIRECTORY = 64L << 20;
     static final int ROOT = 2;
     private static final int MAX_DEPTH = 5;
     private static final int MAX_SYMLINKS = 40;
     private static final long INCOMPAT_64BIT = 0x80;
     private static final long INCOMPAT_META_BG = 0x10;
-    private static final long INCOMPAT_ENCRYPT = 0x10000;
     private static final long INCOMPAT_COMPRESSION = 0x1;
 
     private final BlockDevice dev;
@@ -117,9 +118,6 @@ public final class Ext4FileSystem {
             }
             inodeTables[i] = t;
         }
-        if ((incompat & INCOMPAT_ENCRYPT) != 0) {
-            // encrypted directories would list scrambled names; files outside them read normally
-        }
     }
 
     /** Opens the ext2/3/4 file system at the start of {@code dev}. */
@@ -172,16 +170,47 @@ public final class Ext4FileSystem {
         }
         byte[] out = new byte[size];
         if (ino.hasExtents()) {
-            byte[] root = Arrays.copyOfRange(ino.raw(), 0x28, 0x28 + 60);
-            extents(ino, root, ino.offset() + 0x28, -1, new HashSet<>(), out);
+            long blocks = (out.length + (long) blockSize - 1) / blockSize;
+            extents(ino, blocks, (logical, physical, n) -> {
+                long dst = logical * blockSize;
+                dev.read(physical * blockSize, out, (int) dst, (int) Math.min(n * blockSize, out.length - dst));
+            });
         } else {
             blockMapped(ino, out);
         }
         return out;
     }
 
-    private void extents(Ext4Inode ino, byte[] node, long nodeOffset, int expectDepth, Set<Long> seen, byte[] out)
-            throws IOException {
+    /** A run of initialised blocks of a file: {@code n} blocks from {@code logical} are at {@code physical}. */
+    private interface ExtentSink {
+        void run(long logical, long physical, long n) throws IOException;
+    }
+
+    private void extents(Ext4Inode ino, long blocks, ExtentSink sink) throws IOException {
+        byte[] root = Arrays.copyOfRange(ino.raw(), 0x28, 0x28 + 60);
+        extents(ino, root, ino.offset() + 0x28, -1, new HashSet<>(), blocks, sink);
+    }
+
+    /**
+     * Where byte {@code fileOffset} of an extent-mapped file is on the device, or -1 in a hole or an uninitialised
+     * extent (for tests that alter a file on a disk image the way a guest would).
+     */
+    public long deviceOffset(Ext4Inode ino, long fileOffset) throws IOException {
+        if (!ino.hasExtents() || fileOffset < 0 || fileOffset >= ino.size()) {
+            return -1;
+        }
+        long want = fileOffset / blockSize;
+        long[] found = {-1};
+        extents(ino, want + 1, (logical, physical, n) -> {
+            if (want >= logical && want < logical + n) {
+                found[0] = (physical + want - logical) * blockSize + fileOffset % blockSize;
+            }
+        });
+        return found[0];
+    }
+
+    private void extents(Ext4Inode ino, byte[] node, long nodeOffset, int expectDepth, Set<Long> seen, long blocks,
+                         ExtentSink sink) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(node).order(ByteOrder.LITTLE_ENDIAN);
         int magic = b.getShort(0) & 0xffff;
         int entries = b.getShort(2) & 0xffff;
@@ -196,7 +225,6 @@ public final class Ext4FileSystem {
         if (12L + entries * 12L > node.length) {
             throw new DiskFormatException(name, nodeOffset + 2, "inode " + ino.number() + ": " + entries + " extent entries do not fit the node");
         }
-        long blocks = (out.length + (long) blockSize - 1) / blockSize;
         for (int i = 0; i < entries; i++) {
             int e = 12 + i * 12;
             long logical = b.getInt(e) & 0xffffffffL;
@@ -213,12 +241,7 @@ public final class Ext4FileSystem {
                 if (uninit || logical >= blocks) {
                     continue;
                 }
-                long n = Math.min(len, blocks - logical);
-                for (long k = 0; k < n; k++) {
-                    long dst = (logical + k) * blockSize;
-                    int cnt = (int) Math.min(blockSize, out.length - dst);
-                    dev.read((start + k) * blockSize, out, (int) dst, cnt);
-                }
+                sink.run(logical, start, Math.min(len, blocks - logical));
             } else {
                 long leaf = (b.getShort(e + 8) & 0xffffL) << 32 | (b.getInt(e + 4) & 0xffffffffL);
                 if (leaf == 0 || leaf >= blocksCount) {
@@ -230,7 +253,7 @@ public final class Ext4FileSystem {
                 if (seen.size() > 1 << 20) {
                     throw new DiskFormatException(name, nodeOffset + e, "inode " + ino.number() + ": extent tree over 2^20 nodes");
                 }
-                extents(ino, dev.read(leaf * blockSize, blockSize), leaf * blockSize, depth - 1, seen, out);
+                extents(ino, dev.read(leaf * blockSize, blockSize), leaf * blockSize, depth - 1, seen, blocks, sink);
             }
         }
     }
@@ -340,6 +363,10 @@ public final class Ext4FileSystem {
     public List<Ext4Entry> list(Ext4Inode dir) throws IOException {
         if (!dir.isDirectory()) {
             throw new DiskFormatException(name, dir.offset(), "inode " + dir.number() + " is not a directory");
+        }
+        if (dir.size() > Math.min(MAX_DIRECTORY, dev.size())) {
+            throw new DiskFormatException(name, dir.offset() + 4, "directory inode " + dir.number() + ": size " + dir.size()
+                    + " larger than the device or the limit of " + MAX_DIRECTORY + " bytes");
         }
         List<Ext4Entry> out = new ArrayList<>();
         if (dir.hasInlineData()) {

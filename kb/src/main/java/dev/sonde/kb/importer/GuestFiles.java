@@ -26,6 +26,8 @@ import java.util.Optional;
  */
 public final class GuestFiles {
     private static final String DPKG = "/var/lib/dpkg";
+    /** ELF files larger than this are listed but not read (a hostile sparse file could claim any size). */
+    static final long MAX_ELF = 256L << 20;
     private final Ext4FileSystem fs;
     private final DpkgDatabase dpkg;
     private final Map<String, DpkgDatabase.Owner> byCanonical;
@@ -107,7 +109,7 @@ public final class GuestFiles {
                 return;
             }
             counts[0]++;
-            if (ino.size() < 52 || ino.size() > Ext4FileSystem.MAX_FILE) {
+            if (ino.size() < 52 || ino.size() > MAX_ELF) {
                 return;
             }
             byte[] head = fs.readFile(ino, 4);

@@ -12,7 +12,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -241,27 +240,25 @@ public final class KnowledgeBase implements AutoCloseable {
             } else if (arg instanceof Long l) {
                 ps.setLong(1, l);
             }
-            List<long[]> ids = new ArrayList<>();
             List<Row> out = new ArrayList<>();
-            Map<Long, Object[]> meta = new HashMap<>();
             try (ResultSet r = ps.executeQuery()) {
                 while (r.next()) {
-                    Object[] m = new Object[11];
-                    for (int i = 0; i < 11; i++) {
-                        m[i] = r.getObject(i + 1);
-                    }
-                    meta.put(r.getLong(1), m);
-                    ids.add(new long[]{r.getLong(1)});
+                    int v = r.getInt(11);
+                    Optional<Boolean> verified = r.wasNull() ? Optional.empty() : Optional.of(v == 1);
+                    long id = r.getLong(1);
+                    // the pages are read once the result set is done with (one statement at a time)
+                    out.add(new Row(id, r.getString(2), new KnownFile(opt(r.getString(3)), opt(r.getString(4)),
+                            opt(r.getString(5)), r.getString(6), r.getLong(7), r.getString(8), opt(r.getString(9)),
+                            r.getString(10), verified, List.of())));
                 }
             }
-            for (long[] id : ids) {
-                Object[] m = meta.get(id[0]);
-                Optional<Boolean> verified = m[10] == null ? Optional.empty() : Optional.of(((Number) m[10]).intValue() == 1);
-                KnownFile f = new KnownFile(opt(m[2]), opt(m[3]), opt(m[4]), (String) m[5], ((Number) m[6]).longValue(),
-                        (String) m[7], opt(m[8]), (String) m[9], verified, pages(id[0]));
-                out.add(new Row(id[0], (String) m[1], f));
+            List<Row> withPages = new ArrayList<>(out.size());
+            for (Row row : out) {
+                KnownFile f = row.file();
+                withPages.add(new Row(row.id(), row.source(), new KnownFile(f.pkg(), f.version(), f.arch(), f.path(),
+                        f.size(), f.sha256(), f.buildId(), f.elfType(), f.verified(), pages(row.id()))));
             }
-            return out;
+            return withPages;
         } catch (SQLException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
@@ -280,8 +277,8 @@ public final class KnowledgeBase implements AutoCloseable {
         }
     }
 
-    private static Optional<String> opt(Object o) {
-        return Optional.ofNullable((String) o);
+    private static Optional<String> opt(String s) {
+        return Optional.ofNullable(s);
     }
 
     @Override

@@ -4,11 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sonde.analyzer.fixtures.Fixtures;
-import dev.sonde.analyzer.kernel.profile.ProfileOptions;
-import dev.sonde.analyzer.linux.AnalysisResult;
 import dev.sonde.analyzer.linux.BinaryOrigin;
-import dev.sonde.analyzer.linux.ImageAnalyzer;
 import dev.sonde.analyzer.linux.MappedBinary;
+import dev.sonde.analyzer.linux.PageDigest;
+import dev.sonde.kb.disk.ToolsAccess;
 import dev.sonde.kb.disk.BlockDevice;
 import dev.sonde.kb.disk.GuestDisk;
 import dev.sonde.kb.ext4.Ext4FileSystem;
@@ -52,8 +51,7 @@ class DebianIdentificationTest {
         Path image = KbFixtures.capture("debian", "memory.elf");
         Path diskImage = KbFixtures.debianDisk();
         KbFixtures.debianDebs();
-        AnalysisResult r = ImageAnalyzer.analyze(image, ProfileOptions.defaults());
-        binaries = r.binaries();
+        binaries = KbFixtures.binaries(image);
         for (String l : Files.readAllLines(Fixtures.repo().resolve("fixtures/debian/packages.txt"))) {
             if (!l.startsWith("#") && !l.isBlank()) {
                 versions.put(l.split("\t")[0], l.split("\t")[1]);
@@ -92,6 +90,33 @@ class DebianIdentificationTest {
         try (KnowledgeBase kb = KnowledgeBase.open(kbFile)) {
             DebImporter.importFolder(kb, KbFixtures.debianDebs(), s -> { });
             check(kb, false);
+        }
+    }
+
+    @Test
+    void aFileChangedOnTheCheckpointsDiskIsAnOnDiskMismatch() throws Exception {
+        MappedBinary sshd = binaries.stream().filter(b -> b.path().equals("/usr/sbin/sshd") && !b.pages().isEmpty())
+                .findFirst().orElseThrow();
+        PageDigest page = sshd.pages().get(0);
+        // the guest wrote over one code page of /usr/sbin/sshd after it started: an overlay on the fixture disk
+        Path overlay = tmp.resolve("changed.qcow2");
+        ToolsAccess.run(tmp, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
+                KbFixtures.debianDisk().toAbsolutePath().toString(), overlay.toString());
+        long at;
+        try (BlockDevice d = GuestDisk.open(overlay)) {
+            Ext4FileSystem f = Ext4FileSystem.open(d);
+            at = f.deviceOffset(f.resolve("/usr/sbin/sshd", true).orElseThrow().inode(), page.fileOffset());
+        }
+        assertTrue(at > 0 && at % 512 == 0, "device offset " + at);
+        ToolsAccess.run(tmp, "qemu-io", "-c", "write -P 0xcc " + at + " 512", overlay.toString());
+        try (KnowledgeBase kb = KnowledgeBase.open(tmp.resolve("sshd.kb"));
+             BlockDevice d = GuestDisk.open(overlay)) {
+            DebImporter.importDeb(kb, Files.list(KbFixtures.debianDebs())
+                    .filter(p -> p.getFileName().toString().startsWith("openssh-server_")).findFirst().orElseThrow());
+            Identification id = new BinaryMatcher(kb, Optional.of(new CheckpointDisk(Ext4FileSystem.open(d)))).match(sshd);
+            assertEquals(Verdict.ON_DISK_MISMATCH, id.verdict());
+            assertEquals("openssh-server 1:9.2p1-2+deb12u10", id.packageVersion(), "memory still holds the packaged sshd");
+            assertEquals(String.format("different (1 pages, first at file offset 0x%x)", page.fileOffset()), id.onDisk());
         }
     }
 
