@@ -32,7 +32,8 @@ log() { printf '[bench-demo %s] %s\n' "$(date +%T)" "$*" >&2; }
 
 work=$(mktemp -d /tmp/sonde-bench-demo.XXXXXX)
 chmod 0755 "$work"
-trap 'rm -rf "$work"' EXIT
+# kept when the report cannot be written, so no measurement is lost
+trap 'if [ -f "$doc.ok" ]; then rm -rf "$work" "$doc.ok"; else echo "[bench-demo] raw results kept in $work" >&2; fi' EXIT
 results="$work/results.tsv"
 : >"$results"
 
@@ -103,10 +104,11 @@ rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(work, "results.tsv
 cpu = sh("lscpu | sed -n 's/^Model name: *//p' | head -1")
 mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo")
 java = sh("java -version 2>&1 | head -1")
+libvirt = sh("libvirtd --version | cut -d' ' -f3")
 out = []
 out.append("# `sonde demo`: wall time of README command (a)\n")
 out.append(f"Written by `bench/demo.sh` on {datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%MZ')}, machine: "
-           f"{os.cpu_count()} cores ({cpu}), {mem}, {java}; libvirt {sh('libvirtd --version | cut -d\" \" -f3')}, "
+           f"{os.cpu_count()} cores ({cpu}), {mem}, {java}; libvirt {libvirt}, "
            f"QEMU TCG (no KVM). The machine is shared with other jobs (load average at the start and end of each run "
            f"below): figures are indicative. Target of issue 10: the whole demo within 5 minutes.\n")
 out.append("Warm: the fixture images are cached under `/var/cache/sonde`; run 2 goes into the same output directory as "
@@ -138,10 +140,11 @@ for r, s in zip(rows, steps_all):
         cells.append("-" if v is None else f"{v:.1f}")
     out.append("| " + " | ".join(cells) + " |")
 out.append("")
-out.append("Step `boot sonde-demo-…` is the guest's boot to its readiness marker; `guest image` runs the fixture scripts "
+out.append("Step `boot` is the guest's boot to its readiness marker; `guest image` runs the fixture scripts "
            "(with warm caches they only check their input hashes). No peer: no other tool does this pipeline end to "
            "end; the per-step commands have their own benchmarks (snapshot.md, fork.md, kb.md, analyze.md).\n")
 open(doc, "w").write("\n".join(out))
+open(doc + ".ok", "w").close()
 print(doc)
 PY
 log "wrote $doc"

@@ -18,7 +18,8 @@ import org.libvirt.LibvirtException;
  * One fixture guest booted for the demo through the fixture scripts ({@code fixtures/tiny/build.sh},
  * {@code fixtures/debian/build.sh} + {@code mkdomain.sh}, which build their cached images under
  * {@code $SONDE_CACHE}, default {@code /var/cache/sonde}, on first use). Its run files are
- * {@code $SONDE_CACHE/run/NAME.*}; {@link #remove(String)} destroys and undefines the domain and deletes them.
+ * {@code $SONDE_CACHE/run/NAME.*}; {@link #remove(String, String)} destroys and undefines the domain and deletes them
+ * with libvirt's QEMU log of it.
  */
 public final class DemoGuest {
     private static final Duration BUILD_LIMIT = Duration.ofHours(1);
@@ -138,8 +139,12 @@ public final class DemoGuest {
                 }
             }
         }
+        boolean local = !uri.contains("://") || uri.contains(":///");
+        if (local && Files.deleteIfExists(Path.of("/var/log/libvirt/qemu", name + ".log"))) {
+            files++;
+        }
         return "guest " + name + ": " + (did.isEmpty() ? "no domain left" : String.join(" and ", did)) + ", " + files
-                + " run files deleted";
+                + " run and log files deleted";
     }
 
     private static String glob(String name) {

@@ -135,6 +135,9 @@ class DemoLiveTest {
             List<Path> left = s.filter(p -> p.getFileName().toString().startsWith(domain + ".")).toList();
             assertEquals(List.of(), left, "run files of " + domain);
         }
+        for (String n : List.of(domain, clone)) {
+            assertFalse(Files.exists(Path.of("/var/log/libvirt/qemu", n + ".log")), "libvirt's QEMU log of " + n);
+        }
         Path journal = out.resolve("work/journal");
         if (Files.isDirectory(journal)) {
             try (Stream<Path> s = Files.list(journal)) {
