@@ -150,8 +150,8 @@ final class DemoOutputs {
         }
         if (p instanceof ProbeResult.Run x) {
             return "the clone ran " + x.seconds() + " s; processes " + x.diff().before() + " -> " + x.diff().after() + ": "
-                    + x.diff().started().size() + " started, " + x.diff().exited().size() + " exited, "
-                    + x.diff().changed().size() + " changed";
+                    + x.diff().started().size() + " started" + names(x.diff().started()) + ", " + x.diff().exited().size()
+                    + " exited" + names(x.diff().exited()) + ", " + x.diff().changed().size() + " changed";
         }
         if (p instanceof ProbeResult.CrossView x) {
             long unexplained = x.differences().stream().filter(d -> d.note() == null || d.note().isEmpty()).count();
@@ -160,9 +160,18 @@ final class DemoOutputs {
         }
         if (p instanceof ProbeResult.Exec x) {
             return (x.timedOut() ? "timed out" : x.exitCode() != null ? "exit " + x.exitCode() : "signal " + x.signal())
-                    + " in the clone: " + x.command();
+                    + " in the clone";
         }
         return p.kind();
+    }
+
+    /** Up to six processes as {@code (pid comm, ...)}, nothing for none. */
+    private static String names(List<dev.sonde.rollback.probe.ProcessDiff.Proc> ps) {
+        if (ps.isEmpty()) {
+            return "";
+        }
+        return " (" + String.join(", ", ps.stream().limit(6).map(p -> p.pid() + " " + p.comm()).toList())
+                + (ps.size() > 6 ? ", ..." : "") + ")";
     }
 
     private static void atomically(Path file, Body body) throws IOException {
