@@ -153,6 +153,11 @@ def main():
       "Re-run: `bench/run.sh` (8-10 minutes; `SONDE_BENCH_GUEST=tiny` for the small guest; the JMH suite alone: "
       "`java -jar bench/target/benchmarks.jar -p guest=debian`, `-h` for JMH's options).")
     p("")
+    p("Other benchmarks, each from its own script with its peer in the same run, write their own page under "
+      "`docs/benchmarks/`: " + ", ".join(
+          f"[{f.stem}](benchmarks/{f.name})" for f in sorted((pathlib.Path(args.out).parent / "benchmarks").glob("*.md")))
+      + ". This page covers reading memory images: scanning, opening, translation and `sonde info`.")
+    p("")
     if quick:
         p("> **SONDE_BENCH_QUICK=1 run: one short iteration per benchmark. These figures only show that the script "
           "works; they are not measurements.**")

@@ -5,6 +5,8 @@ import dev.sonde.analyzer.image.MemoryImage;
 import dev.sonde.analyzer.kernel.profile.KernelProfile;
 import dev.sonde.analyzer.kernel.profile.KernelProfiles;
 import dev.sonde.analyzer.linux.AnalysisResult;
+import dev.sonde.analyzer.kernel.KernelIdentity;
+import dev.sonde.analyzer.kernel.profile.ProfileException;
 import dev.sonde.analyzer.linux.Finding;
 import dev.sonde.analyzer.linux.ImageAnalyzer;
 import dev.sonde.analyzer.report.ProcessTables;
@@ -13,6 +15,13 @@ import dev.sonde.analyzer.report.ReportFormat;
 import dev.sonde.analyzer.report.ReportRenderer;
 import dev.sonde.analyzer.report.Timeline;
 import java.io.IOException;
+import dev.sonde.analyzer.report.html.HtmlReport;
+import dev.sonde.analyzer.report.html.ReportContext;
+import dev.sonde.analyzer.volatility.VolRequest;
+import dev.sonde.analyzer.volatility.VolatilityBridge;
+import dev.sonde.analyzer.volatility.VolatilityInput;
+import dev.sonde.analyzer.volatility.VolatilityPluginException;
+import dev.sonde.analyzer.volatility.WindowsAnalysis;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +45,8 @@ import picocli.CommandLine.Spec;
  * findings of a Linux memory image, read through the kernel profile (the image's own BTF and kallsyms, or
  * {@code --symbols ISF}); or a Timesketch timeline of process starts. A bundle directory is resolved to its memory
  * file, whose size and SHA-256 must match the manifest. Data goes to stdout, progress and the completeness verdict to
- * stderr.
+ * stderr. An image with no Linux kernel (a Windows guest) is analyzed through the Volatility 3
+ * bridge instead ({@link WindowsAnalysis}), and the output says so.
  */
 @Command(name = "analyze", mixinStandardHelpOptions = true,
         description = "List the processes (pid, ppid, credentials, command line, executable, interpreted script), memory"
@@ -49,7 +59,7 @@ final class AnalyzeCommand implements Callable<Integer> {
     enum Severity { low, medium, high }
 
     /** The report formats plus {@code timeline}, the Timesketch JSONL of process starts. */
-    enum OutputFormat { table, json, jsonl, csv, timeline }
+    enum OutputFormat { table, json, jsonl, csv, html, timeline }
 
     @Spec
     CommandSpec spec;
@@ -86,6 +96,15 @@ final class AnalyzeCommand implements Callable<Integer> {
             description = "With --kb: the checkpoint's disk image to compare mapped files with (default: the bundle's disk).")
     Path disk;
 
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+            description = "Write the result to FILE instead of stdout (written whole, then renamed into place).")
+    Path output;
+
+    @Option(names = "--online",
+            description = "For an image without a Linux kernel (analyzed through Volatility 3): let Volatility download"
+                    + " the symbol files it lacks (Windows PDBs).")
+    boolean online;
+
     @Option(names = "--fail-on", paramLabel = "SEVERITY",
             description = "Exit with code 1 when a finding of this severity or above is found: ${COMPLETION-CANDIDATES}.")
     Severity failOn;
@@ -101,6 +120,7 @@ final class AnalyzeCommand implements Callable<Integer> {
                         "unknown table '" + v + "' for --view (choose from " + String.join(", ", ProcessTables.VIEWS) + ")");
             }
         }
+        ReportOutput.checkDestination(output);
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         Path file = image;
@@ -112,7 +132,16 @@ final class AnalyzeCommand implements Callable<Integer> {
         err.println("sonde: opening " + file);
         err.flush();
         try (MemoryImage img = ImageOpener.standard().open(file)) {
-            KernelProfile p = KernelProfiles.build(img, profile.options());
+            KernelProfile p;
+            try {
+                p = KernelProfiles.build(img, profile.options());
+            } catch (ProfileException e) {
+                KernelIdentity id = KernelIdentity.of(img);
+                if (id.release().isPresent() || id.banner().isPresent()) {
+                    throw e;
+                }
+                return throughVolatility(file, err, out, e);
+            }
             err.println("sonde: kernel " + p.identity().release().orElse("?") + "; " + p.notes().get(0));
             p.conflicts().forEach(c -> err.println("sonde: conflict: " + c));
             err.flush();
@@ -128,16 +157,24 @@ final class AnalyzeCommand implements Callable<Integer> {
             if (timeline != null) {
                 writeTimeline(result, timeline);
             }
-            if (format == OutputFormat.timeline) {
-                try {
-                    Timeline.write(result, out);
-                } catch (IllegalStateException e) {
-                    throw new SondeException(ExitCodes.BAD_INPUT, file + ": " + e.getMessage(), e);
+            Report rendered = report;
+            Path source = file;
+            ReportOutput.write(output, out, w -> {
+                if (format == OutputFormat.timeline) {
+                    try {
+                        Timeline.write(result, w);
+                    } catch (IllegalStateException e) {
+                        throw new SondeException(ExitCodes.BAD_INPUT, source + ": " + e.getMessage(), e);
+                    }
+                } else if (format == OutputFormat.html) {
+                    HtmlReport.render(rendered, ReportContext.empty().withKernel(result.kernelRelease()), w);
+                } else {
+                    ReportRenderer.render(rendered, ReportFormat.valueOf(format.name()), w);
                 }
-            } else {
-                ReportRenderer.render(report, ReportFormat.valueOf(format.name()), out);
+            });
+            if (output != null) {
+                err.println("sonde: wrote " + output);
             }
-            out.flush();
             err.println("sonde: " + result.processes().processes().size() + " processes, " + result.binaries().size()
                     + " binaries, " + findings.size() + " findings; "
                     + report.verdict() + (report.complete() ? "" : " (" + report.reasons().size() + " problems)"));
@@ -166,5 +203,36 @@ final class AnalyzeCommand implements Callable<Integer> {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /** No Linux kernel in the image: processes, DLLs and handles from Volatility 3 (Windows guests). */
+    private int throughVolatility(Path file, PrintWriter err, PrintWriter out, ProfileException linux) throws Exception {
+        err.println("sonde: no Linux kernel in " + image + " (no VMCOREINFO, no Linux version banner); the native"
+                + " analyzer covers Linux only, so processes, DLLs and handles come from Volatility 3 through the bridge ("
+                + String.join(", ", WindowsAnalysis.PLUGINS) + ")");
+        err.flush();
+        List<Path> dirs = profile.isf == null ? List.of() : List.of(VolCommand.symbolDir(profile.isf));
+        Report report;
+        try {
+            report = WindowsAnalysis.analyze(VolatilityBridge.get(), VolatilityInput.readable(file), file.toString(),
+                    dirs, !online, VolRequest.DEFAULT_TIMEOUT);
+        } catch (VolatilityPluginException e) {
+            throw new SondeException(ExitCodes.BAD_INPUT, "no Linux kernel in " + image + " (" + linux.getMessage()
+                    + "), and Volatility 3 could not analyze it either: " + e.getMessage(), e);
+        }
+        Report rendered = report;
+        ReportOutput.write(output, out, w -> {
+            if (format == OutputFormat.html) {
+                HtmlReport.render(rendered, ReportContext.empty(), w);
+            } else if (format == OutputFormat.timeline) {
+                throw new SondeException(ExitCodes.USAGE, "--format timeline needs a Linux image");
+            } else {
+                ReportRenderer.render(rendered, ReportFormat.valueOf(format.name()), w);
+            }
+        });
+        err.println("sonde: from Volatility 3: " + report.tables().stream().map(t -> t.rows().size() + " " + t.name())
+                .collect(java.util.stream.Collectors.joining(", ")) + "; " + report.verdict());
+        err.flush();
+        return ExitCodes.OK;
     }
 }

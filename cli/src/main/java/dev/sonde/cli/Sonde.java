@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         description = "Checkpoint and rollback forensic analyzer for virtual machines.",
         subcommands = {InfoCommand.class, AnalyzeCommand.class, SymbolsCommand.class, SnapshotCommand.class, VerifyCommand.class,
             PruneCommand.class, ScheduleCommand.class, ForkCommand.class, KbCommand.class, InventoryCommand.class,
-            DemoCommand.class, CommandLine.HelpCommand.class},
+            VolCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:ok",
@@ -58,6 +58,9 @@ public final class Sonde {
         if (ex instanceof dev.sonde.analyzer.kernel.profile.ProfileException
                 || ex instanceof dev.sonde.analyzer.kernel.isf.IsfFormatException) {
             return ExitCodes.BAD_INPUT;
+        }
+        if (ex instanceof dev.sonde.analyzer.volatility.VolatilityUnavailableException) {
+            return ExitCodes.MISSING_ENVIRONMENT;
         }
         if (ex instanceof SondeException se) {
             return se.exitCode();

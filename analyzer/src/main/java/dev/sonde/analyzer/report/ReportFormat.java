@@ -12,5 +12,10 @@ public enum ReportFormat {
      * RFC 4180 CSV: one header line of the union of the columns with a leading {@code table} column, every row of
      * every table. An absent value is an empty unquoted field; an empty string is {@code ""}.
      */
-    csv
+    csv,
+    /**
+     * One self-contained HTML page (inline CSS and script, no network): summary, findings, process tree, sortable
+     * and filterable tables; guest strings escaped. See {@link dev.sonde.analyzer.report.html.HtmlReport}.
+     */
+    html
 }

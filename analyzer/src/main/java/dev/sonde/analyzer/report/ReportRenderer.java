@@ -3,6 +3,8 @@ package dev.sonde.analyzer.report;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sonde.analyzer.report.html.HtmlReport;
+import dev.sonde.analyzer.report.html.ReportContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -13,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Renders a {@link Report} as text tables, JSON, JSON lines or CSV. Knows nothing of the analyses. */
+/** Renders a {@link Report} as text tables, JSON, JSON lines, CSV or HTML. Knows nothing of the analyses. */
 public final class ReportRenderer {
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
@@ -28,6 +30,7 @@ public final class ReportRenderer {
                 case json -> json(report, out);
                 case jsonl -> jsonl(report, out);
                 case csv -> csv(report, out);
+                case html -> HtmlReport.render(report, ReportContext.empty(), out);
                 default -> throw new IllegalArgumentException(String.valueOf(format));
             }
             out.flush();

@@ -192,7 +192,12 @@ public final class Scheduler implements AutoCloseable {
             try (LibvirtSession s = LibvirtSession.open(job.uri())) {
                 Connect c = s.connect0();
                 for (int id : c.listDomains()) {
-                    Domain dom = c.domainLookupByID(id);
+                    Domain dom;
+                    try {
+                        dom = c.domainLookupByID(id);
+                    } catch (LibvirtException gone) {
+                        continue; // stopped between the listing and the lookup: not running, so not selected
+                    }
                     try {
                         if (job.selects(dom.getName())) {
                             out.add(dom.getName());
