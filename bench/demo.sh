@@ -36,6 +36,11 @@ chmod 0755 "$work"
 trap 'if [ -f "$doc.ok" ]; then rm -rf "$work" "$doc.ok"; else echo "[bench-demo] raw results kept in $work" >&2; fi' EXIT
 results="$work/results.tsv"
 : >"$results"
+# libvirt's own latency: when the QEMU user cannot open /dev/kvm, libvirtd re-probes QEMU on many calls (see
+# fixtures/common/libvirt-up.sh), and define/restore take tens of seconds; recorded so slow runs can be told apart
+caps_time() { local t0 t1; t0=$(date +%s.%N); virsh -c qemu:///system capabilities >/dev/null 2>&1 || true; t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'; }
+caps_time >"$work/caps.start"
 
 # run LABEL GUEST OUT [CACHE]: one `./sonde demo`, its wall time, exit code and what it left behind
 run() {
@@ -91,6 +96,7 @@ if [ "$fresh_clone" = 1 ]; then
   sonde_cmd="$repo/sonde"
 fi
 
+caps_time >"$work/caps.end"
 mkdir -p "$(dirname "$doc")"
 python3 - "$work" "$doc" <<'PY'
 import json, os, subprocess, sys, datetime
@@ -111,6 +117,10 @@ out.append(f"Written by `bench/demo.sh` on {datetime.datetime.utcnow().strftime(
            f"{os.cpu_count()} cores ({cpu}), {mem}, {java}; libvirt {libvirt}, "
            f"QEMU TCG (no KVM). The machine is shared with other jobs (load average at the start and end of each run "
            f"below): figures are indicative. Target of issue 10: the whole demo within 5 minutes.\n")
+caps = [open(os.path.join(work, f)).read().strip() if os.path.exists(os.path.join(work, f)) else "?" for f in ("caps.start", "caps.end")]
+out.append(f"libvirt latency: `virsh capabilities` took {caps[0]} s at the start and {caps[1]} s at the end (well under a "
+           "second when libvirt's QEMU capabilities are cached; seconds when libvirtd re-probes QEMU because its QEMU user "
+           "cannot open /dev/kvm, which slows every define and restore, hence the boot and fork steps).\n")
 out.append("Warm: the fixture images are cached under `/var/cache/sonde`; run 2 goes into the same output directory as "
            "run 1. Cold: `SONDE_CACHE` is an empty directory, so the fixture scripts build everything first; "
            "*cold-no-debootstrap*: an empty cache seeded with the cached debootstrap tarball only. *fresh-clone*: README "
