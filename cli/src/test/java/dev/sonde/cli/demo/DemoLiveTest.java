@@ -55,7 +55,12 @@ class DemoLiveTest {
         Path out = base.resolve("out");
         for (int run = 1; run <= 2; run++) {
             Child c = Child.start(List.of("demo", "--guest", "tiny", "--out", out.toString(), "--run-seconds", "5"));
-            int rc = c.waitFor(900);
+            int rc;
+            try {
+                rc = c.waitFor(900);
+            } finally {
+                c.stop();
+            }
             assertEquals(0, rc, "run " + run + " exit code; stderr:\n" + c.stderr());
             assertTrue(c.stderr().contains("[4/8] checkpoint") && c.stderr().contains("[8/8] tear down"),
                     "step counter on stderr:\n" + c.stderr());
@@ -113,15 +118,22 @@ class DemoLiveTest {
     void sigintWhileTheCloneRunsLeavesNoDomainNoCloneNoFiles() throws Exception {
         Path out = base.resolve("out");
         Child c = Child.start(List.of("demo", "--guest", "tiny", "--out", out.toString(), "--run-seconds", "60"));
-        Matcher m = c.awaitStderr(CLONE, 600);
-        String clone = m.group(1);
-        String domain = m.group(3);
-        // the clone runs its 60 s probe: interrupt now
-        LibvirtDaemons.sleep(2000);
-        assertTrue(virshNames().contains(clone), "the clone runs before SIGINT: " + virshNames());
-        new ProcessBuilder("kill", "-INT", Long.toString(c.pid())).inheritIO().start().waitFor();
-        int rc = c.waitFor(180);
-        assertNotEquals(0, rc, "an interrupted demo does not exit 0");
+        String clone;
+        String domain;
+        try {
+            Matcher m = c.awaitStderr(CLONE, 600);
+            clone = m.group(1);
+            domain = m.group(3);
+            // the clone is restored (libvirt may take long), then runs its 60 s probe: interrupt it then
+            c.awaitStderr(Pattern.compile("clone " + Pattern.quote(clone) + " running after"), 600);
+            LibvirtDaemons.sleep(2000);
+            assertTrue(virshNames().contains(clone), "the clone runs before SIGINT: " + virshNames());
+            new ProcessBuilder("kill", "-INT", Long.toString(c.pid())).inheritIO().start().waitFor();
+            int rc = c.waitFor(180);
+            assertNotEquals(0, rc, "an interrupted demo does not exit 0");
+        } finally {
+            c.stop();
+        }
         assertTrue(c.stderr().contains("interrupted: cleaning up"), c.stderr());
         assertFalse(Files.exists(out.resolve("demo.json")), "no demo.json that looks complete after an interruption");
         assertNothingLeft(domain, clone, out);
@@ -225,8 +237,15 @@ class DemoLiveTest {
                 }
                 Thread.sleep(200);
             }
-            process.destroyForcibly();
             throw new AssertionError("no " + p + " on stderr within " + seconds + " s:\n" + err);
+        }
+
+        /** A child still running after a failed assertion: SIGTERM (its own teardown runs), then waited for. */
+        void stop() throws InterruptedException {
+            if (process.isAlive()) {
+                process.destroy();
+                process.waitFor(300, TimeUnit.SECONDS);
+            }
         }
 
         int waitFor(int seconds) throws InterruptedException {
