@@ -17,28 +17,7 @@ SUITE=bookworm
 log() { printf '[docker-base] %s\n' "$*" >&2; }
 die() { printf '[docker-base] ERROR: %s\n' "$*" >&2; exit 1; }
 
-# The first http(s) URI this machine's apt sources use for SUITE (deb822 or one-line format).
-apt_mirror() {
-  local suite=$1 f
-  {
-    for f in /etc/apt/sources.list.d/*.sources; do
-      [ -f "$f" ] || continue
-      awk -v s="$suite" 'BEGIN{RS="";FS="\n"} {u="";ok=0
-        for(i=1;i<=NF;i++){ if($i ~ /^URIs:/){split($i,a," "); u=a[2]}
-          if($i ~ /^Suites:/){n=split($i,b," "); for(j=2;j<=n;j++) if(b[j]==s) ok=1}
-          if($i ~ /^Enabled: *no/) ok=0 }
-        if(ok && u ~ /^https?:/) print u}' "$f"
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-      [ -f "$f" ] || continue
-      awk -v s="$suite" '$1=="deb" {for(i=2;i<NF;i++) if($i ~ /^https?:/ && $(i+1)==s) print $i}' "$f"
-    done
-  } 2>/dev/null | head -n1 || true
-}
-MIRROR=${DEBIAN_MIRROR:-$(apt_mirror "$SUITE")}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
-SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-$(apt_mirror "$SUITE-security")}
-SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/fixtures/common/apt-mirror.sh"
 
 command -v docker >/dev/null || die "missing tool: docker"
 docker info >/dev/null 2>&1 || die "the Docker daemon does not answer (start dockerd)"

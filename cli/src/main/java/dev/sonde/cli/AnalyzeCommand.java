@@ -9,6 +9,8 @@ import dev.sonde.analyzer.kernel.KernelIdentity;
 import dev.sonde.analyzer.kernel.profile.ProfileException;
 import dev.sonde.analyzer.linux.Finding;
 import dev.sonde.analyzer.linux.ImageAnalyzer;
+import dev.sonde.analyzer.linux.crossview.MemoryScan;
+import dev.sonde.analyzer.linux.crossview.ProcessView;
 import dev.sonde.analyzer.report.ProcessTables;
 import dev.sonde.analyzer.report.Report;
 import dev.sonde.analyzer.report.ReportFormat;
@@ -53,7 +55,8 @@ import picocli.CommandLine.Spec;
                 + " maps, open files, sockets and executable binaries (ELF type, build-id, page digests) of a Linux memory"
                 + " image or evidence bundle, with findings (deleted or fileless executables, anonymous RWX memory, user"
                 + " processes posing as kernel threads, names that disagree, code from temporary directories, loader"
-                + " variables, deleted scripts). Every result says whether it is complete.")
+                + " variables, deleted scripts, processes hidden from the task list, the PID IDR, the parent/child links or a"
+                + " physical-memory scan). Every result says whether it is complete.")
 final class AnalyzeCommand implements Callable<Integer> {
 
     enum Severity { low, medium, high }
@@ -109,6 +112,15 @@ final class AnalyzeCommand implements Callable<Integer> {
             description = "Exit with code 1 when a finding of this severity or above is found: ${COMPLETION-CANDIDATES}.")
     Severity failOn;
 
+    @Option(names = "--no-scan",
+            description = "Skip the physical-memory scan for task_structs (the other views still cross-check the task list).")
+    boolean noScan;
+
+    @Option(names = "--full-scan",
+            description = "Scan all of physical memory for task_structs, not only the task_struct slabs (slower; also finds"
+                    + " a task_struct placed outside its slab cache).")
+    boolean fullScan;
+
     @Override
     public Integer call() throws Exception {
         boolean whole = format == OutputFormat.json || format == OutputFormat.jsonl;
@@ -145,8 +157,10 @@ final class AnalyzeCommand implements Callable<Integer> {
             err.println("sonde: kernel " + p.identity().release().orElse("?") + "; " + p.notes().get(0));
             p.conflicts().forEach(c -> err.println("sonde: conflict: " + c));
             err.flush();
-            AnalysisResult result = ImageAnalyzer.analyze(img, file.toString(), p);
+            MemoryScan scan = noScan ? MemoryScan.NONE : fullScan ? MemoryScan.FULL : MemoryScan.SLAB;
+            AnalysisResult result = ImageAnalyzer.analyze(img, file.toString(), p, scan);
             result.problems().forEach(x -> err.println("sonde: " + x));
+            err.println("sonde: views: " + viewCounts(result));
             List<Finding> findings = result.findings();
             Report report = ProcessTables.of(result, selected);
             if (kb != null) {
@@ -203,6 +217,18 @@ final class AnalyzeCommand implements Callable<Integer> {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /** How many processes each view saw, e.g. {@code tasks 88, pid-idr 88, children 88, scan 88}. */
+    private static String viewCounts(AnalysisResult result) {
+        List<String> parts = new java.util.ArrayList<>();
+        for (ProcessView v : ProcessView.values()) {
+            long n = result.processes().views().values().stream().filter(l -> l.contains(v.label())).count();
+            if (n > 0 || v.live()) {
+                parts.add(v.label() + " " + n);
+            }
+        }
+        return String.join(", ", parts);
     }
 
     /** No Linux kernel in the image: processes, DLLs and handles from Volatility 3 (Windows guests). */

@@ -50,6 +50,7 @@ class AnalyzeCommandTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.err().contains("88 processes"), r.err());
         assertTrue(r.err().contains("complete"), r.err());
+        assertTrue(r.err().contains("sonde: views: tasks 88, pid-idr 88, children 88, scan 88"), r.err());
         json = r.out();
     }
 
@@ -62,6 +63,7 @@ class AnalyzeCommandTest {
         for (JsonNode p : j.path("processes")) {
             GroundTruth.Process want = gt.byPid(p.path("pid").asInt()).orElseThrow();
             assertEquals(want.ppid(), p.path("ppid").asInt());
+            assertEquals("[\"tasks\",\"pid-idr\",\"children\",\"scan\"]", p.path("views").toString(), "pid " + want.pid());
             assertEquals(want.exe().orElse(null), p.get("exe").isNull() ? null : p.get("exe").asText());
             if (!want.kthread()) {
                 List<String> argv = new ArrayList<>();

@@ -1,17 +1,13 @@
 package dev.sonde.rollback;
 
+import dev.sonde.snapshotter.bundle.DurableFile;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.sonde.snapshotter.bundle.BundleWriter;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -62,23 +58,11 @@ public record ForkJournal(String id, String uri, long ownerPid, String ownerStar
     /** Writes atomically: temporary file, fsync, rename, fsync of the directory. */
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Path tmp = dir.resolve(id + ".json.tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer b = ByteBuffer.wrap(JSON.writeValueAsBytes(this));
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-            ch.force(true);
-        }
-        Files.move(tmp, file(dir, id), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        BundleWriter.fsyncDirectory(dir);
+        DurableFile.replace(file(dir, id), JSON.writeValueAsBytes(this));
     }
 
     public void delete(Path dir) throws IOException {
-        Files.deleteIfExists(file(dir, id));
-        Files.deleteIfExists(dir.resolve(id + ".json.tmp"));
-        BundleWriter.fsyncDirectory(dir);
+        DurableFile.delete(file(dir, id));
     }
 
     /** The journals in {@code dir} (none when it does not exist); unreadable ones are reported in {@code bad}. */

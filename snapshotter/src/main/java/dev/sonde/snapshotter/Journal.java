@@ -1,17 +1,13 @@
 package dev.sonde.snapshotter;
 
+import dev.sonde.snapshotter.bundle.DurableFile;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.sonde.snapshotter.bundle.BundleWriter;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -55,24 +51,11 @@ public record Journal(String id, String uri, String domainUuid, String domainNam
 
     /** Writes the journal atomically (temporary file, fsync, rename, fsync of the directory). */
     public void write(Path dir) throws IOException {
-        Path tmp = dir.resolve(id + ".json.tmp");
-        byte[] data = JSON.writeValueAsBytes(this);
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer b = ByteBuffer.wrap(data);
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-            ch.force(true);
-        }
-        Files.move(tmp, file(dir, id), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        BundleWriter.fsyncDirectory(dir);
+        DurableFile.replace(file(dir, id), JSON.writeValueAsBytes(this));
     }
 
     public void delete(Path dir) throws IOException {
-        Files.deleteIfExists(file(dir, id));
-        Files.deleteIfExists(dir.resolve(id + ".json.tmp"));
-        BundleWriter.fsyncDirectory(dir);
+        DurableFile.delete(file(dir, id));
     }
 
     /** The journals in {@code dir}; unreadable ones are returned as problems in {@code bad}. */

@@ -7,6 +7,8 @@ import dev.sonde.analyzer.kernel.profile.KernelProfile;
 import dev.sonde.analyzer.kernel.profile.KernelReadException;
 import dev.sonde.analyzer.kernel.profile.KernelProfiles;
 import dev.sonde.analyzer.kernel.profile.ProfileOptions;
+import dev.sonde.analyzer.linux.crossview.CrossView;
+import dev.sonde.analyzer.linux.crossview.MemoryScan;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,7 +17,7 @@ import java.util.Optional;
 
 /**
  * The whole native analysis of one Linux memory image in one call: open (any supported format), build the kernel
- * profile, read the processes, their executable images and the guest's clock, derive the findings. The entry point for the CLI, the scheduler and the rollback
+ * profile, read the processes (cross-checked against independent views), their executable images and the guest's clock, derive the findings. The entry point for the CLI, the scheduler and the rollback
  * controller.
  */
 public final class ImageAnalyzer {
@@ -41,9 +43,20 @@ public final class ImageAnalyzer {
 
     /** Analyzes an image already open with the profile already built for it; the caller closes the image. */
     public static AnalysisResult analyze(MemoryImage img, String source, KernelProfile p) {
+        return analyze(img, source, p, MemoryScan.SLAB);
+    }
+
+    /**
+     * As {@link #analyze(MemoryImage, String, KernelProfile)}, choosing how the processes' cross-view check scans
+     * physical memory for task_structs.
+     */
+    public static AnalysisResult analyze(MemoryImage img, String source, KernelProfile p, MemoryScan scan) {
         KernelMemory kernel = new KernelMemory(p, img.memory());
-        ProcessReport processes = new LinuxProcesses(kernel, img.memory()).analyze();
-        List<Finding> findings = ProcessFindings.find(processes);
+        LinuxProcesses linux = new LinuxProcesses(kernel, img.memory());
+        CrossView.Result checked = new CrossView(kernel, img.memory(), linux).withMemoryScan(scan).check(linux.analyze());
+        ProcessReport processes = checked.report();
+        List<Finding> findings = new ArrayList<>(checked.findings());
+        findings.addAll(ProcessFindings.find(processes));
         List<MappedBinary> binaries = new MappedBinaries(kernel, img.memory()).of(processes);
         List<String> problems = new ArrayList<>();
         Optional<BootClock> clock = Optional.empty();

@@ -76,12 +76,12 @@ public final class ProcessTables {
         List<Table> tables = new ArrayList<>();
         if (views.contains("processes")) {
             Table t = new Table("processes", List.of("pid", "ppid", "tgid", "comm", "state", "kernel_thread", "uid", "euid",
-                    "gid", "egid", "start_ticks", "threads", "exe", "cmdline", "script", "task", "completeness", "problems"));
+                    "gid", "egid", "start_ticks", "threads", "exe", "cmdline", "script", "task", "views", "completeness", "problems"));
             for (ProcessInfo p : r.processes()) {
                 t.add(p.pid(), p.ppid(), p.tgid(), p.comm(), p.state(), p.kernelThread(), p.uid().orElse(null),
                         p.euid().orElse(null), p.gid().orElse(null), p.egid().orElse(null), p.startTicks(),
                         p.threads().size(), p.exe().orElse(null), p.kernelThread() ? null : p.cmdline().orElse(null),
-                        p.interpreter().map(InterpreterContext::describe).orElse(null), hex(p.task()), p.completeness().verdict(), p.completeness().reasons());
+                        p.interpreter().map(InterpreterContext::describe).orElse(null), hex(p.task()), r.viewsOf(p), p.completeness().verdict(), p.completeness().reasons());
             }
             tables.add(t);
         }

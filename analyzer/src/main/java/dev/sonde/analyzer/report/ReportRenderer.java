@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sonde.analyzer.report.html.HtmlReport;
+import dev.sonde.analyzer.report.html.HtmlText;
 import dev.sonde.analyzer.report.html.ReportContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -197,24 +198,6 @@ public final class ReportRenderer {
 
     /** Control characters, backslashes and other invisible characters as escapes, so one row stays one line. */
     static String escape(String s) {
-        StringBuilder sb = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\\' -> sb.append("\\\\");
-                default -> {
-                    if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029'
-                            || Character.getType(c) == Character.FORMAT) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.toString();
+        return HtmlText.visible(s);
     }
 }

@@ -8,6 +8,7 @@ import dev.sonde.analyzer.image.MemoryImage;
 import dev.sonde.analyzer.kernel.profile.KernelMemory;
 import dev.sonde.analyzer.kernel.profile.KernelProfiles;
 import dev.sonde.analyzer.kernel.profile.UsedByAnalyzer;
+import dev.sonde.analyzer.linux.crossview.CrossView;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -25,7 +26,8 @@ class CatalogueTest {
         Set<String> accessed;
         try (MemoryImage image = ImageOpener.standard().open(Fixtures.committedTinyImage())) {
             KernelMemory kernel = new KernelMemory(KernelProfiles.build(image), image.memory());
-            ProcessReport report = new LinuxProcesses(kernel, image.memory()).analyze();
+            LinuxProcesses processes = new LinuxProcesses(kernel, image.memory());
+            ProcessReport report = new CrossView(kernel, image.memory(), processes).check(processes.analyze()).report();
             new MappedBinaries(kernel, image.memory()).of(report);
             BootClock.read(kernel).orElseThrow();
             accessed = kernel.accessed();

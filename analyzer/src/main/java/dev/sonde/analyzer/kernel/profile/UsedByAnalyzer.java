@@ -24,7 +24,7 @@ public final class UsedByAnalyzer {
             "_etext", "_end", "__start_notes", "__stop_notes", "__start_BTF", "__stop_BTF", "page_offset_base",
             "vmemmap_base", "vmalloc_base", "jiffies", "init_nsproxy", "mount_hashtable", "idt_table",
             "sys_call_table", "pipefs_dname", "sockfs_dname", "anon_inodefs_dname", "simple_dname", "ns_dname",
-            "special_mapping_vmops", "legacy_special_mapping_vmops", "tk_core");
+            "special_mapping_vmops", "legacy_special_mapping_vmops", "tk_core", "task_struct_cachep");
 
     private static Map<String, List<String>> members() {
         Map<String, List<String>> m = new LinkedHashMap<>();
@@ -34,7 +34,7 @@ public final class UsedByAnalyzer {
         m.put("task_struct", List.of("__state", "flags", "tasks", "pid", "tgid", "comm", "real_parent", "parent",
                 "children", "sibling", "group_leader", "thread_group", "mm", "active_mm", "cred", "real_cred", "files",
                 "fs", "nsproxy", "signal", "thread_pid", "start_time", "start_boottime", "exit_state", "exit_code",
-                "stack", "thread_node", "pid_links"));
+                "stack", "thread_node", "pid_links", "usage"));
         m.put("signal_struct", List.of("thread_head", "nr_threads", "pids"));
         m.put("mm_struct", List.of("mm_mt", "pgd", "map_count", "start_code", "end_code", "start_data", "end_data",
                 "start_brk", "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "exe_file",
@@ -94,6 +94,8 @@ public final class UsedByAnalyzer {
         m.put("thread_info", List.of("flags"));
         m.put("address_space", List.of("i_pages", "host"));
         m.put("page", List.of("flags", "mapping", "index"));
+        m.put("slab", List.of("slab_cache", "objects"));
+        m.put("kmem_cache", List.of("size"));
         m.put("timekeeper", List.of("xtime_sec", "offs_real", "offs_boot", "tkr_mono"));
         m.put("seqcount_raw_spinlock", List.of("seqcount"));
         m.put("tk_read_base", List.of("xtime_nsec", "shift"));
