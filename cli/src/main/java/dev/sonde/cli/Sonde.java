@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         description = "Checkpoint and rollback forensic analyzer for virtual machines.",
         subcommands = {InfoCommand.class, AnalyzeCommand.class, SymbolsCommand.class, SnapshotCommand.class, VerifyCommand.class,
             PruneCommand.class, ScheduleCommand.class, ForkCommand.class, KbCommand.class, InventoryCommand.class,
-            VolCommand.class, CommandLine.HelpCommand.class},
+            VolCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:ok",
