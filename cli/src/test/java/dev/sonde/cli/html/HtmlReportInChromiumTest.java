@@ -49,14 +49,14 @@ class HtmlReportInChromiumTest {
     private static HeadlessChromium chromium;
     private static GroundTruth truth;
     private static AnalysisResult result;
+    private static Report report;
 
     @BeforeAll
     static void renderAndLoad() throws Exception {
         Path image = Fixtures.committedTinyImage();
         truth = GroundTruth.read(Fixtures.committedTinyGroundTruth());
         result = ImageAnalyzer.analyze(image, ProfileOptions.defaults());
-        Report report = ProcessTables.of(result.processes(), result.findings(), image.toString(),
-                new LinkedHashSet<>(ProcessTables.VIEWS));
+        report = ProcessTables.of(result, new LinkedHashSet<>(ProcessTables.DEFAULT_VIEWS));
         ReportContext context = ReportContext.empty().withKernel(result.kernelRelease())
                 .withCheckpoint(captureOf(image.getParent()));
         Files.createDirectories(ARTEFACTS);
@@ -121,8 +121,8 @@ class HtmlReportInChromiumTest {
             }
         }
         assertEquals(List.of(), problems);
-        // One table per view, plus the checkpoint's files.
-        assertEquals(String.valueOf(ProcessTables.VIEWS.size() + 1),
+        // One table per table of the report (the default views of sonde analyze), plus the checkpoint's files.
+        assertEquals(String.valueOf(report.tables().size() + 1),
                 chromium.eval("document.documentElement.getAttribute('data-sonde-ready')").asText(), "the script ran to its end");
         assertTrue(chromium.eval("document.getElementById('sonde-status').value").asText().startsWith("ready "));
     }
