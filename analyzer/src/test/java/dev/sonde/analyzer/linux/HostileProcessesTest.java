@@ -11,12 +11,8 @@ import dev.sonde.analyzer.kernel.profile.KObject;
 import dev.sonde.analyzer.kernel.profile.KernelMemory;
 import dev.sonde.analyzer.kernel.profile.KernelProfile;
 import dev.sonde.analyzer.kernel.profile.KernelProfiles;
-import dev.sonde.analyzer.memory.MemoryRange;
-import dev.sonde.analyzer.memory.PhysicalMemory;
+import dev.sonde.analyzer.memory.PatchedMemory;
 import java.io.IOException;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,44 +36,6 @@ class HostileProcessesTest {
         image.close();
     }
 
-    /** Physical memory with some 64-bit words overwritten. */
-    static final class Patched implements PhysicalMemory {
-        final PhysicalMemory base;
-        final TreeMap<Long, Long> words = new TreeMap<>();
-
-        Patched(PhysicalMemory base) {
-            this.base = base;
-        }
-
-        @Override
-        public String name() {
-            return base.name() + " (patched)";
-        }
-
-        @Override
-        public List<MemoryRange> ranges() {
-            return base.ranges();
-        }
-
-        @Override
-        public int read(long address, byte[] dst, int offset, int length) {
-            int n = base.read(address, dst, offset, length);
-            for (Map.Entry<Long, Long> e : words.subMap(address - 7, true, address + Math.max(n, 0), false).entrySet()) {
-                for (int i = 0; i < 8; i++) {
-                    long a = e.getKey() + i;
-                    if (a >= address && a < address + n) {
-                        dst[offset + (int) (a - address)] = (byte) (e.getValue() >>> (8 * i));
-                    }
-                }
-            }
-            return n;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     private static ProcessInfo byPid(ProcessReport r, int pid) {
         return r.processes().stream().filter(p -> p.pid() == pid).findFirst().orElseThrow();
     }
@@ -90,7 +48,7 @@ class HostileProcessesTest {
 
     @Test
     void aDentryCycleMakesThosePathsPartialAndLeavesTheOthers() {
-        Patched m = new Patched(image.memory());
+        PatchedMemory m = new PatchedMemory(image.memory());
         KernelMemory k = new KernelMemory(profile, m);
         ProcessInfo renamed = byPid(TinyFixture.report(), 102);
         assertEquals("/opt/sonde/bin/renamed", renamed.exe().orElseThrow());
@@ -100,7 +58,7 @@ class HostileProcessesTest {
         long sonde = k.object("dentry", bin).pointer("d_parent");
         long opt = k.object("dentry", sonde).pointer("d_parent");
         // opt's parent becomes the file itself: renamed -> bin -> sonde -> opt -> renamed -> ...
-        m.words.put(phys(k, opt + profile.offset("dentry", "d_parent")), d);
+        m.patchU64(phys(k, opt + profile.offset("dentry", "d_parent")), d);
         ProcessReport r = new LinuxProcesses(k, m).analyze();
         assertEquals(88, r.processes().size());
         assertTrue(r.completeness().complete(), "the task list itself is intact");
@@ -115,13 +73,13 @@ class HostileProcessesTest {
 
     @Test
     void aHugeFdTableIsBoundedAndReported() {
-        Patched m = new Patched(image.memory());
+        PatchedMemory m = new PatchedMemory(image.memory());
         KernelMemory k = new KernelMemory(profile, m);
         KObject fdt = k.object("task_struct", byPid(TinyFixture.report(), 95).task()).deref("files").orElseThrow()
                 .deref("fdt").orElseThrow();
         long maxFds = fdt.addressOf("max_fds");
         long word = k.space().readU64(maxFds);
-        m.words.put(phys(k, maxFds), (word & ~0xffffffffL) | 0xfffffff0L);
+        m.patchU64(phys(k, maxFds), (word & ~0xffffffffL) | 0xfffffff0L);
         // a smaller limit than the default 2^20 keeps the test fast on the xz-compressed image
         ProcessInfo p = byPid(new LinuxProcesses(k, m).withFdLimit(4096).analyze(), 95);
         assertFalse(p.completeness().complete());
@@ -131,10 +89,10 @@ class HostileProcessesTest {
 
     @Test
     void aBrokenTaskListGivesAPartialReport() {
-        Patched m = new Patched(image.memory());
+        PatchedMemory m = new PatchedMemory(image.memory());
         KernelMemory k = new KernelMemory(profile, m);
         ProcessInfo tenth = TinyFixture.report().processes().get(9);
-        m.words.put(phys(k, tenth.task() + profile.offset("task_struct", "tasks")), 0x1234L);
+        m.patchU64(phys(k, tenth.task() + profile.offset("task_struct", "tasks")), 0x1234L);
         ProcessReport r = new LinuxProcesses(k, m).analyze();
         assertEquals(10, r.processes().size());
         assertFalse(r.completeness().complete());
@@ -143,11 +101,11 @@ class HostileProcessesTest {
 
     @Test
     void aWildArgumentAreaIsBoundedAndReported() {
-        Patched m = new Patched(image.memory());
+        PatchedMemory m = new PatchedMemory(image.memory());
         KernelMemory k = new KernelMemory(profile, m);
         KObject mm = k.object("task_struct", byPid(TinyFixture.report(), 105).task()).deref("mm").orElseThrow();
-        m.words.put(phys(k, mm.addressOf("arg_end")), 0x7fff_ffff_f000L);
-        m.words.put(phys(k, mm.addressOf("env_start")), 0x7fff_ffff_f000L);
+        m.patchU64(phys(k, mm.addressOf("arg_end")), 0x7fff_ffff_f000L);
+        m.patchU64(phys(k, mm.addressOf("env_start")), 0x7fff_ffff_f000L);
         ProcessInfo p = byPid(new LinuxProcesses(k, m).analyze(), 105);
         assertTrue(p.cmdline().isEmpty());
         assertTrue(p.completeness().reasons().stream().anyMatch(x -> x.startsWith("cmdline: ")), p.completeness().reasons().toString());

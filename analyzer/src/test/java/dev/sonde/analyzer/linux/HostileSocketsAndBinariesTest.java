@@ -11,6 +11,7 @@ import dev.sonde.analyzer.kernel.profile.KObject;
 import dev.sonde.analyzer.kernel.profile.KernelMemory;
 import dev.sonde.analyzer.kernel.profile.KernelProfile;
 import dev.sonde.analyzer.kernel.profile.KernelProfiles;
+import dev.sonde.analyzer.memory.PatchedMemory;
 import dev.sonde.analyzer.memory.x86.X86AddressSpace;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -59,7 +60,7 @@ class HostileSocketsAndBinariesTest {
 
     @Test
     void aUnixAddressLengthOutOfBoundsIsReportedOnItsDescriptor() {
-        HostileProcessesTest.Patched m = new HostileProcessesTest.Patched(image.memory());
+        PatchedMemory m = new PatchedMemory(image.memory());
         KernelMemory k = new KernelMemory(profile, m);
         ProcessInfo p = listener();
         OpenFile fd = p.files().stream().filter(HostileSocketsAndBinariesTest::isListener).findFirst().orElseThrow();
@@ -68,7 +69,7 @@ class HostileSocketsAndBinariesTest {
         KObject addr = k.object("unix_address", sock.as("unix_sock").pointer("addr"));
         long lenAt = addr.addressOf("len");
         long word = k.space().readU64(lenAt);
-        m.words.put(phys(k, lenAt), (word & ~0xffffffffL) | 0x7fff_0000L);
+        m.patchU64(phys(k, lenAt), (word & ~0xffffffffL) | 0x7fff_0000L);
         ProcessInfo q = new LinuxProcesses(k, m).process(k.object("task_struct", p.task()));
         OpenFile bad = q.files().stream().filter(f -> f.fd() == fd.fd()).findFirst().orElseThrow();
         assertTrue(bad.socket().isEmpty());
@@ -86,12 +87,12 @@ class HostileSocketsAndBinariesTest {
 
     @Test
     void aWildSockPointerIsReportedOnItsDescriptor() {
-        HostileProcessesTest.Patched m = new HostileProcessesTest.Patched(image.memory());
+        PatchedMemory m = new PatchedMemory(image.memory());
         KernelMemory k = new KernelMemory(profile, m);
         ProcessInfo p = listener();
         OpenFile fd = p.files().stream().filter(HostileSocketsAndBinariesTest::isListener).findFirst().orElseThrow();
         KObject socket = k.object("file", fd.file()).deref("private_data", "socket").orElseThrow();
-        m.words.put(phys(k, socket.addressOf("sk")), 0x1234L);
+        m.patchU64(phys(k, socket.addressOf("sk")), 0x1234L);
         ProcessInfo q = new LinuxProcesses(k, m).process(k.object("task_struct", p.task()));
         OpenFile bad = q.files().stream().filter(f -> f.fd() == fd.fd()).findFirst().orElseThrow();
         assertTrue(bad.problem().orElse("").contains("not a kernel address"), String.valueOf(bad.problem()));
@@ -100,7 +101,7 @@ class HostileSocketsAndBinariesTest {
 
     @Test
     void anElfHeaderWithTooManyProgramHeadersIsReportedAndPagesAreStillHashed() {
-        HostileProcessesTest.Patched m = new HostileProcessesTest.Patched(image.memory());
+        PatchedMemory m = new PatchedMemory(image.memory());
         KernelMemory k = new KernelMemory(profile, m);
         ProcessInfo init = TinyFixture.report().processes().stream().filter(p -> p.pid() == 1).findFirst().orElseThrow();
         long pgd = k.object("task_struct", init.task()).deref("mm").orElseThrow().pointer("pgd");
@@ -109,7 +110,7 @@ class HostileSocketsAndBinariesTest {
                 .findFirst().orElseThrow();
         long at = header.start() + 56; // e_phnum, e_shentsize, e_shnum, e_shstrndx
         long word = user.readU64(at);
-        m.words.put(user.physicalAddress(at), (word & ~0xffffL) | 0xffffL);
+        m.patchU64(user.physicalAddress(at), (word & ~0xffffL) | 0xffffL);
         List<MappedBinary> bins = new MappedBinaries(k, m).of(init);
         MappedBinary bb = bins.stream().filter(b -> b.path().equals("/bin/busybox")).findFirst().orElseThrow();
         assertTrue(bb.problem().orElse("").contains("out of bounds"), String.valueOf(bb.problem()));

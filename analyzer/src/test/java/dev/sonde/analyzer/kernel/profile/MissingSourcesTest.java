@@ -9,6 +9,7 @@ import dev.sonde.analyzer.image.MemoryImage;
 import dev.sonde.analyzer.kernel.btf.BtfLocator;
 import dev.sonde.analyzer.kernel.isf.IsfExporter;
 import dev.sonde.analyzer.kernel.kallsyms.KallsymsTables;
+import dev.sonde.analyzer.memory.PatchedMemory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,26 +1,24 @@
-package dev.sonde.analyzer.kernel.profile;
+package dev.sonde.analyzer.memory;
 
-import dev.sonde.analyzer.memory.MemoryRange;
-import dev.sonde.analyzer.memory.PhysicalMemory;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /** Physical memory with some bytes overwritten (for hostile-guest tests): patches win over the underlying image. */
-final class PatchedMemory implements PhysicalMemory {
+public final class PatchedMemory implements PhysicalMemory {
     private final PhysicalMemory base;
     private final TreeMap<Long, byte[]> patches = new TreeMap<>();
 
-    PatchedMemory(PhysicalMemory base) {
+    public PatchedMemory(PhysicalMemory base) {
         this.base = base;
     }
 
-    PatchedMemory patch(long address, byte[] bytes) {
+    public PatchedMemory patch(long address, byte[] bytes) {
         patches.put(address, bytes.clone());
         return this;
     }
 
-    PatchedMemory patchU64(long address, long value) {
+    public PatchedMemory patchU64(long address, long value) {
         byte[] b = new byte[8];
         for (int i = 0; i < 8; i++) {
             b[i] = (byte) (value >>> (8 * i));
@@ -29,7 +27,7 @@ final class PatchedMemory implements PhysicalMemory {
     }
 
     /** Zero-fills {@code [address, address + length)}. */
-    PatchedMemory zero(long address, int length) {
+    public PatchedMemory zero(long address, int length) {
         return patch(address, new byte[length]);
     }
 
