@@ -2,11 +2,11 @@ package dev.sonde.cli;
 
 import dev.sonde.analyzer.image.ImageOpener;
 import dev.sonde.analyzer.image.MemoryImage;
+import dev.sonde.analyzer.kernel.KernelIdentity;
 import dev.sonde.analyzer.kernel.profile.KernelProfile;
 import dev.sonde.analyzer.kernel.profile.KernelProfiles;
-import dev.sonde.analyzer.linux.AnalysisResult;
-import dev.sonde.analyzer.kernel.KernelIdentity;
 import dev.sonde.analyzer.kernel.profile.ProfileException;
+import dev.sonde.analyzer.linux.AnalysisResult;
 import dev.sonde.analyzer.linux.Finding;
 import dev.sonde.analyzer.linux.ImageAnalyzer;
 import dev.sonde.analyzer.linux.crossview.MemoryScan;
@@ -16,7 +16,6 @@ import dev.sonde.analyzer.report.Report;
 import dev.sonde.analyzer.report.ReportFormat;
 import dev.sonde.analyzer.report.ReportRenderer;
 import dev.sonde.analyzer.report.Timeline;
-import java.io.IOException;
 import dev.sonde.analyzer.report.html.HtmlReport;
 import dev.sonde.analyzer.report.html.ReportContext;
 import dev.sonde.analyzer.volatility.VolRequest;
@@ -24,14 +23,14 @@ import dev.sonde.analyzer.volatility.VolatilityBridge;
 import dev.sonde.analyzer.volatility.VolatilityInput;
 import dev.sonde.analyzer.volatility.VolatilityPluginException;
 import dev.sonde.analyzer.volatility.WindowsAnalysis;
+import dev.sonde.kb.disk.GuestDisk;
 import java.io.PrintWriter;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -164,22 +163,17 @@ final class AnalyzeCommand implements Callable<Integer> {
             List<Finding> findings = result.findings();
             Report report = ProcessTables.of(result, selected);
             if (kb != null) {
-                java.util.Optional<Path> d = disk != null ? java.util.Optional.of(disk)
-                        : dev.sonde.kb.disk.GuestDisk.isBundle(image) ? java.util.Optional.of(image) : java.util.Optional.empty();
+                Optional<Path> d = disk != null ? Optional.of(disk)
+                        : GuestDisk.isBundle(image) ? Optional.of(image) : Optional.empty();
                 report = KbIdentities.enrich(report, result, kb, d, err);
             }
             if (timeline != null) {
-                writeTimeline(result, timeline);
+                ReportOutput.write(timeline, out, w -> writeTimeline(result, w));
             }
             Report rendered = report;
-            Path source = file;
             ReportOutput.write(output, out, w -> {
                 if (format == OutputFormat.timeline) {
-                    try {
-                        Timeline.write(result, w);
-                    } catch (IllegalStateException e) {
-                        throw new SondeException(ExitCodes.BAD_INPUT, source + ": " + e.getMessage(), e);
-                    }
+                    writeTimeline(result, w);
                 } else if (format == OutputFormat.html) {
                     HtmlReport.render(rendered, ReportContext.empty().withKernel(result.kernelRelease()), w);
                 } else {
@@ -203,22 +197,6 @@ final class AnalyzeCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    /** Writes the timeline next to FILE first, then moves it in place: no half-written timeline is left as FILE. */
-    private static void writeTimeline(AnalysisResult result, Path target) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".partial");
-        try {
-            try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                Timeline.write(result, w);
-            } catch (IllegalStateException e) {
-                throw new SondeException(ExitCodes.BAD_INPUT, result.source() + ": " + e.getMessage(), e);
-            }
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
     /** How many processes each view saw, e.g. {@code tasks 88, pid-idr 88, children 88, scan 88}. */
     private static String viewCounts(AnalysisResult result) {
         List<String> parts = new java.util.ArrayList<>();
@@ -229,6 +207,15 @@ final class AnalyzeCommand implements Callable<Integer> {
             }
         }
         return String.join(", ", parts);
+    }
+
+    /** The Timesketch timeline; a guest clock that cannot be read is bad input (exit 3). */
+    private static void writeTimeline(AnalysisResult result, Writer w) {
+        try {
+            Timeline.write(result, w);
+        } catch (IllegalStateException e) {
+            throw new SondeException(ExitCodes.BAD_INPUT, result.source() + ": " + e.getMessage(), e);
+        }
     }
 
     /** No Linux kernel in the image: processes, DLLs and handles from Volatility 3 (Windows guests). */
